@@ -1,0 +1,357 @@
+import { claimNext, nextDueAt } from './claim.js';
+import { JobrailError, TimeoutError, serializeError } from './errors.js';
+import type { AttemptResult, Executor } from './executor.js';
+import type { QueueMessage } from './events.js';
+import type { RunnerLease } from './lease.js';
+import type { QueueInternals } from './queue.js';
+import { reclaimOrphans, releaseJob } from './reclaim.js';
+import { recordProgress, renewLease, settleAttempt, type Outcome } from './settle.js';
+import { toJob, type JobRecord } from './store/record.js';
+import type { JobEventName } from './types.js';
+
+export interface DispatchOptions {
+  concurrency: number;
+  maxCrashes: number;
+  limiter: { max: number; duration: number } | undefined;
+  /** Time lease length where Web Locks are missing. */
+  leaseMs: number;
+}
+
+interface Flight {
+  rec: JobRecord;
+  lease: string;
+  controller: AbortController;
+  /** Removed, or lease lost: the outcome is not ours to record. */
+  discard: boolean;
+  /** The runner is closing: give the job back instead of recording an outcome. */
+  abandon: boolean;
+  done: Promise<void>;
+}
+
+function report(error: unknown): void {
+  const g = globalThis as { reportError?: (e: unknown) => void };
+  if (typeof g.reportError === 'function') g.reportError(error);
+  else console.error(error);
+}
+
+/** A `TypeError` from `fetch` when the network is down (wording differs per browser). */
+const isNetworkError = (e: { name: string; message: string }): boolean =>
+  e.name === 'TypeError' && /fetch|network|load failed/i.test(e.message);
+
+/** How often runners look for jobs whose holder died, where Web Locks tell them at once. */
+const RECLAIM_INTERVAL_MS = 1000;
+
+/**
+ * The loop of one runner: wakes on events from every tab, on timers for the next delayed
+ * job and the limiter, and on reconnect; claims up to `concurrency` jobs; hands them to the
+ * executor; records each outcome. Every state change is a transaction in `claim`,
+ * `settle` or `reclaim`; this file only decides when to call them.
+ */
+export class Dispatcher {
+  private readonly flights = new Map<string, Flight>();
+  private stopping = false;
+  private stopped: Promise<void> | undefined;
+  private pumping = false;
+  private again = false;
+  private dueTimer: unknown;
+  private dueAt = Infinity;
+  private reclaimTimer: unknown;
+  private busySinceDrained = false;
+  private cleanups: (() => void)[] = [];
+  private readonly closer = () => this.stop({ timeout: 0 });
+
+  constructor(
+    private readonly q: QueueInternals,
+    private readonly executor: Executor,
+    private readonly opts: DispatchOptions,
+    private readonly lease: RunnerLease,
+  ) {}
+
+  async start(): Promise<void> {
+    this.q.closers.add(this.closer);
+    try {
+      await this.executor.start?.();
+    } catch (error) {
+      await this.stop({ timeout: 0 });
+      throw error;
+    }
+    await this.lease.acquire();
+    if (this.stopping) return;
+    this.cleanups.push(this.q.hub.subscribe((msg) => this.onMessage(msg)));
+    this.cleanups.push(this.q.env.onOnlineChange((online) => online && this.wake()));
+    await this.reclaim();
+    this.wake();
+  }
+
+  private onMessage(msg: QueueMessage): void {
+    if (msg.kind === 'job') {
+      const flight = this.flights.get(msg.job.id);
+      if (msg.event === 'removed' && flight) {
+        flight.discard = true;
+        flight.controller.abort(new JobrailError(`Job ${msg.job.id} was removed while running`));
+      }
+      if (msg.event === 'added') this.busySinceDrained = true;
+      if (msg.event === 'active' || msg.event === 'progress') return;
+      this.wake();
+    } else if (msg.kind === 'wake' || msg.kind === 'changed' || (msg.kind === 'paused' && !msg.paused)) {
+      this.wake();
+    }
+  }
+
+  /** Runs the claim loop now, or once more after the current pass. */
+  wake(): void {
+    if (this.stopping) return;
+    if (this.pumping) {
+      this.again = true;
+      return;
+    }
+    void this.pump();
+  }
+
+  private async pump(): Promise<void> {
+    this.pumping = true;
+    try {
+      do {
+        this.again = false;
+        await this.fill();
+      } while (this.again && !this.stopping);
+    } catch (error) {
+      report(error);
+      // Storage hiccup (e.g. the database was closed under us): try again shortly.
+      this.arm(this.q.env.now() + 1000);
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private async fill(): Promise<void> {
+    const { env, engine } = this.q;
+    while (!this.stopping && this.flights.size < this.opts.concurrency) {
+      const now = env.now();
+      const res = await claimNext(engine, {
+        now,
+        owner: this.lease.owner,
+        lease: this.lease.token(),
+        leaseUntil: now + this.opts.leaseMs,
+        concurrency: this.opts.concurrency,
+        online: env.isOnline(),
+        limiter: this.opts.limiter,
+      });
+      if (res.job) {
+        if (this.stopping) {
+          await releaseJob(engine, res.job.id, res.job.lease as string, env.now());
+          return;
+        }
+        this.launch(res.job);
+        continue;
+      }
+      if (res.reason === 'limited') this.arm(res.until);
+      if (res.reason === 'empty') {
+        const due = await nextDueAt(engine);
+        if (due !== undefined) this.arm(due);
+        if (res.processing === 0 && this.flights.size === 0 && this.busySinceDrained) {
+          this.busySinceDrained = false;
+          this.q.hub.emit({ kind: 'drained' });
+        }
+      }
+      return;
+    }
+  }
+
+  /** Wakes the loop at `at` (the earliest of all requested times wins). */
+  private arm(at: number): void {
+    if (this.stopping || (this.dueTimer !== undefined && at >= this.dueAt)) return;
+    if (this.dueTimer !== undefined) this.q.env.clearTimeout(this.dueTimer);
+    this.dueAt = at;
+    this.dueTimer = this.q.env.setTimeout(() => {
+      this.dueTimer = undefined;
+      this.dueAt = Infinity;
+      this.wake();
+    }, Math.max(0, at - this.q.env.now()));
+  }
+
+  private scheduleReclaim(): void {
+    if (this.stopping) return;
+    const every = this.lease.usesLocks ? RECLAIM_INTERVAL_MS : this.opts.leaseMs / 2;
+    this.reclaimTimer = this.q.env.setTimeout(() => void this.reclaim(), every);
+  }
+
+  /** Takes over jobs whose runner died (closed tab, reload, crash). */
+  private async reclaim(): Promise<void> {
+    try {
+      const alive = await this.lease.alive();
+      const recs = await reclaimOrphans(this.q.engine, this.q.env.now(), alive);
+      for (const rec of recs) this.emit(rec.state === 'failed' ? 'failed' : 'retrying', rec);
+      if (recs.length > 0) this.q.hub.emit({ kind: 'wake' });
+    } catch (error) {
+      report(error);
+    } finally {
+      this.scheduleReclaim();
+    }
+  }
+
+  private emit(event: JobEventName, rec: JobRecord): void {
+    this.q.hub.emit({ kind: 'job', event, job: toJob(rec) });
+  }
+
+  private launch(rec: JobRecord): void {
+    const flight: Flight = {
+      rec,
+      lease: rec.lease as string,
+      controller: new AbortController(),
+      discard: false,
+      abandon: false,
+      done: Promise.resolve(),
+    };
+    this.flights.set(rec.id, flight);
+    this.busySinceDrained = true;
+    this.emit('active', rec);
+    flight.done = this.run(flight)
+      .catch(report)
+      .finally(() => {
+        this.flights.delete(rec.id);
+        this.wake();
+      });
+  }
+
+  private async run(flight: Flight): Promise<void> {
+    const { rec, controller } = flight;
+    const { env } = this.q;
+    const timers: unknown[] = [];
+    const timeout = rec.opts.timeout;
+    if (timeout !== undefined) {
+      timers.push(env.setTimeout(() => controller.abort(new TimeoutError(`Job ${rec.id} (${rec.name}) timed out after ${String(timeout)} ms`)), timeout));
+    }
+    if (!this.lease.usesLocks) this.renewLoop(flight, timers);
+    let result: AttemptResult;
+    try {
+      result = await this.executor.run({
+        job: toJob(rec),
+        attempt: rec.attempts,
+        signal: controller.signal,
+        idempotencyKey: rec.idempotencyKey ?? rec.id,
+        progress: (value) => this.progress(flight, value),
+      });
+    } finally {
+      for (const t of timers) env.clearTimeout(t);
+      timers.length = 0;
+    }
+    if (flight.abandon) {
+      const released = await releaseJob(this.q.engine, rec.id, flight.lease, env.now());
+      if (released) this.emit('retrying', released);
+      return;
+    }
+    if (flight.discard) return;
+    await this.settle(flight, this.outcome(rec, result));
+  }
+
+  private renewLoop(flight: Flight, timers: unknown[]): void {
+    const { env, engine } = this.q;
+    const tick = () => {
+      timers.length = 0;
+      timers.push(
+        env.setTimeout(() => {
+          void renewLease(engine, flight.rec.id, flight.lease, env.now() + this.opts.leaseMs).then((res) => {
+            if (res.ok) return tick();
+            this.lose(flight);
+          }, report);
+        }, this.opts.leaseMs / 3),
+      );
+    };
+    tick();
+  }
+
+  /** Another runner owns the job now: stop this attempt and keep its outcome out of the store. */
+  private lose(flight: Flight): void {
+    flight.discard = true;
+    flight.controller.abort(new JobrailError(`Lease on job ${flight.rec.id} was lost: another runner took it over`));
+  }
+
+  private outcome(rec: JobRecord, result: AttemptResult): Outcome {
+    if (result.ok) return { type: 'completed', result: result.value };
+    const { delay, ...error } = result.error;
+    if (error.name === 'PermanentError') return { type: 'failed', error, permanent: true };
+    if (error.name === 'RetryLaterError' && typeof delay === 'number') return { type: 'failed', error, uncountedDelay: delay };
+    if (rec.opts.requiresNetwork) {
+      if (!this.q.env.isOnline()) return { type: 'failed', error, uncountedDelay: 0 };
+      if (isNetworkError(error)) return { type: 'failed', error, uncountedDelay: 1000 };
+    }
+    return { type: 'failed', error, crash: result.crash === true };
+  }
+
+  private async settle(flight: Flight, outcome: Outcome): Promise<void> {
+    const { engine, env } = this.q;
+    const id = flight.rec.id;
+    const ctx = () => ({
+      now: env.now(),
+      random: env.random(),
+      maxCrashes: this.opts.maxCrashes,
+      backoffFn: this.q.backoffFns.get(id) ?? this.q.defaultBackoffFn,
+    });
+    let res;
+    try {
+      res = await settleAttempt(engine, id, flight.lease, outcome, ctx());
+    } catch (error) {
+      if (outcome.type !== 'completed' || (error as { name?: string }).name !== 'DataCloneError') throw error;
+      const message = `The result of job ${id} (${flight.rec.name}) cannot be stored: return plain data (structured-cloneable), not functions or DOM nodes`;
+      res = await settleAttempt(engine, id, flight.lease, { type: 'failed', error: serializeError(new JobrailError(message)) }, ctx());
+    }
+    if (!res.ok) return;
+    const rec = res.value.job;
+    if (rec.state !== 'retrying') this.q.backoffFns.delete(id);
+    this.emit(rec.state === 'completed' ? 'completed' : rec.state === 'failed' ? 'failed' : 'retrying', rec);
+    if (rec.state === 'retrying') this.q.hub.emit({ kind: 'wake' });
+  }
+
+  private async progress(flight: Flight, value: unknown): Promise<void> {
+    if (flight.discard || flight.abandon) return;
+    let res;
+    try {
+      res = await recordProgress(this.q.engine, flight.rec.id, flight.lease, value, this.q.env.now());
+    } catch (error) {
+      throw new JobrailError(`Progress of job ${flight.rec.id} cannot be stored: pass a structured-cloneable value such as a number`, { cause: error });
+    }
+    if (!res.ok) {
+      if (!flight.discard) this.lose(flight);
+      return;
+    }
+    this.emit('progress', res.value);
+  }
+
+  /**
+   * Stops claiming and waits for in-flight attempts. After `timeout` ms (default: no limit)
+   * their signals abort and their jobs are given back to the queue to run again.
+   */
+  stop(options: { timeout?: number } = {}): Promise<void> {
+    this.stopped ??= (async () => {
+      this.stopping = true;
+      this.q.closers.delete(this.closer);
+      const { env } = this.q;
+      if (this.dueTimer !== undefined) env.clearTimeout(this.dueTimer);
+      if (this.reclaimTimer !== undefined) env.clearTimeout(this.reclaimTimer);
+      const abandon = () => {
+        for (const flight of this.flights.values()) {
+          flight.abandon = true;
+          flight.controller.abort(new JobrailError('The runner was stopped before the attempt finished'));
+        }
+      };
+      const timeout = options.timeout ?? Infinity;
+      let timer: unknown;
+      if (timeout <= 0) abandon();
+      else if (Number.isFinite(timeout)) timer = env.setTimeout(abandon, timeout);
+      while (this.pumping || this.flights.size > 0) {
+        await Promise.all([...this.flights.values()].map((f) => f.done));
+        if (this.pumping) await new Promise((r) => setTimeout(r, 0));
+      }
+      if (timer !== undefined) env.clearTimeout(timer);
+      for (const cleanup of this.cleanups) cleanup();
+      await this.executor.close();
+      this.lease.dispose();
+    })();
+    return this.stopped;
+  }
+
+  get inFlight(): number {
+    return this.flights.size;
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * Everything jobrail takes from its surroundings, injected so tests can use fake clocks,
+ * a fake network state and no Web Locks without patching globals.
+ */
+export interface Environment {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+  /** Uniform in [0, 1): used for jitter and lease tokens. */
+  random(): number;
+  /** Whether the network is reachable now. */
+  isOnline(): boolean;
+  /** Calls `listener` on every change of `isOnline()`; returns the unsubscribe. */
+  onOnlineChange(listener: (online: boolean) => void): () => void;
+  /** `navigator.locks`, or `undefined` where Web Locks are missing (time-based leases then). */
+  locks: LockManager | undefined;
+  /** Opens a cross-tab channel, or `undefined` where BroadcastChannel is missing. */
+  channel(name: string): BroadcastChannel | undefined;
+}
+
+function browserOnlineChange(listener: (online: boolean) => void): () => void {
+  if (typeof globalThis.addEventListener !== 'function') return () => {};
+  const on = () => listener(true);
+  const off = () => listener(false);
+  globalThis.addEventListener('online', on);
+  globalThis.addEventListener('offline', off);
+  return () => {
+    globalThis.removeEventListener('online', on);
+    globalThis.removeEventListener('offline', off);
+  };
+}
+
+export function defaultEnvironment(): Environment {
+  const nav = (globalThis as { navigator?: Navigator }).navigator;
+  return {
+    now: () => Date.now(),
+    setTimeout: (fn, ms) => globalThis.setTimeout(fn, Math.min(ms, 2_147_483_647)),
+    clearTimeout: (handle) => globalThis.clearTimeout(handle as ReturnType<typeof setTimeout>),
+    random: () => Math.random(),
+    isOnline: () => (nav && typeof nav.onLine === 'boolean' ? nav.onLine : true),
+    onOnlineChange: browserOnlineChange,
+    locks: nav && 'locks' in nav && nav.locks ? nav.locks : undefined,
+    channel: (name) => (typeof BroadcastChannel === 'function' ? new BroadcastChannel(name) : undefined),
+  };
+}
+
+export function resolveEnvironment(partial: Partial<Environment> | undefined): Environment {
+  return { ...defaultEnvironment(), ...partial };
+}
+
+/** A random token for leases and runner ids. */
+export function randomToken(env: Environment): string {
+  if (typeof crypto !== 'undefined' && typeof crypto.randomUUID === 'function') return crypto.randomUUID();
+  return Math.floor(env.random() * 2 ** 52).toString(36) + Math.floor(env.random() * 2 ** 52).toString(36);
+}

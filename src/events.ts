@@ -1,0 +1,89 @@
+import type { Job, JobEventName, QueueEventName } from './types.js';
+
+/** What travels between tabs on a queue's BroadcastChannel. */
+export type QueueMessage =
+  | { kind: 'job'; event: JobEventName; job: Job }
+  | { kind: 'drained' }
+  /** New or newly ready work (add, retry, resume): idle runners should look again. */
+  | { kind: 'wake' }
+  | { kind: 'paused'; paused: boolean }
+  /** Many jobs changed at once (clean, retryFailed): views should reload. */
+  | { kind: 'changed' };
+
+type Listener = (job?: Job) => void;
+
+/** The part of BroadcastChannel the hub uses. */
+export interface MessageChannelLike {
+  onmessage: ((event: MessageEvent<QueueMessage>) => void) | null;
+  postMessage(message: unknown): void;
+  close(): void;
+}
+
+function report(error: unknown): void {
+  const g = globalThis as { reportError?: (e: unknown) => void };
+  if (typeof g.reportError === 'function') g.reportError(error);
+  else console.error(error);
+}
+
+/**
+ * Delivers queue messages to this tab's listeners and, through a BroadcastChannel, to every
+ * other tab of the origin. A memory queue is private to its tab, so it gets no channel.
+ */
+export class EventHub {
+  private readonly listeners = new Map<QueueEventName, Set<Listener>>();
+  private readonly internal = new Set<(msg: QueueMessage) => void>();
+  constructor(private readonly channel: MessageChannelLike | undefined) {
+    if (this.channel) this.channel.onmessage = (event: MessageEvent<QueueMessage>) => this.deliver(event.data);
+    // Node's BroadcastChannel would otherwise keep the process alive.
+    (this.channel as { unref?: () => void } | undefined)?.unref?.();
+  }
+
+  /** Delivers here and in every other tab. */
+  emit(msg: QueueMessage): void {
+    this.deliver(msg);
+    try {
+      this.channel?.postMessage(msg);
+    } catch (error) {
+      report(error);
+    }
+  }
+
+  on(event: QueueEventName, listener: Listener): () => void {
+    let set = this.listeners.get(event);
+    if (!set) this.listeners.set(event, (set = new Set()));
+    set.add(listener);
+    return () => set.delete(listener);
+  }
+
+  /** For jobrail's own parts (runners, waitFor, dashboard): every message. */
+  subscribe(fn: (msg: QueueMessage) => void): () => void {
+    this.internal.add(fn);
+    return () => this.internal.delete(fn);
+  }
+
+  private deliver(msg: QueueMessage): void {
+    for (const fn of [...this.internal]) {
+      try {
+        fn(msg);
+      } catch (error) {
+        report(error);
+      }
+    }
+    const name = msg.kind === 'job' ? msg.event : msg.kind === 'drained' ? 'drained' : undefined;
+    if (!name) return;
+    for (const listener of [...(this.listeners.get(name) ?? [])]) {
+      try {
+        if (msg.kind === 'job') listener(msg.job);
+        else listener();
+      } catch (error) {
+        report(error);
+      }
+    }
+  }
+
+  close(): void {
+    this.channel?.close();
+    this.listeners.clear();
+    this.internal.clear();
+  }
+}

@@ -1,0 +1,88 @@
+import { JobrailError, RetryLaterError, serializeError, type SerializedError } from './errors.js';
+import type { Handler, HandlerContext, Handlers, Job } from './types.js';
+
+/** One attempt handed to an executor. */
+export interface Attempt {
+  job: Job;
+  attempt: number;
+  signal: AbortSignal;
+  idempotencyKey: string;
+  progress(value: unknown): Promise<void>;
+}
+
+/** A failure as it crosses a worker boundary; `delay` is set for `RetryLaterError`. */
+export type WireError = SerializedError & { delay?: number };
+
+export type AttemptResult =
+  | { ok: true; value: unknown }
+  | {
+      ok: false;
+      error: WireError;
+      /** The attempt killed or hung its worker. */
+      crash?: boolean;
+    };
+
+/**
+ * Runs attempts somewhere: in the page, or in a pool of Web Workers. `run` resolves only
+ * once the attempt can no longer run, so a job is never running twice.
+ */
+export interface Executor {
+  /** Gets ready (e.g. starts workers); a rejection stops the runner. */
+  start?(): Promise<void>;
+  run(attempt: Attempt): Promise<AttemptResult>;
+  close(): Promise<void>;
+}
+
+export function toWireError(error: unknown): WireError {
+  const out: WireError = serializeError(error);
+  if (error instanceof RetryLaterError) out.delay = error.delay;
+  return out;
+}
+
+export function noHandlerError(name: string): WireError {
+  return serializeError(new JobrailError(`No handler for job "${name}": register one under that name (startWorkers({ handlers: { "${name}": … } }) or serveHandlers in the worker)`));
+}
+
+/** Builds the `ctx` a handler receives, the same in the page and in a worker. */
+export function handlerContext(a: Omit<Attempt, 'progress'> & { progress(value: unknown): Promise<void> }): HandlerContext {
+  return {
+    job: a.job,
+    attempt: a.attempt,
+    signal: a.signal,
+    idempotencyKey: a.idempotencyKey,
+    progress: (value) => a.progress(value),
+    retryLater: (ms) => {
+      throw new RetryLaterError(ms);
+    },
+  };
+}
+
+/** Calls a handler and turns whatever it does into a result, never a rejection. */
+export async function callHandler(handler: Handler | undefined, name: string, data: unknown, ctx: HandlerContext): Promise<AttemptResult> {
+  if (typeof handler !== 'function') return { ok: false, error: noHandlerError(name) };
+  try {
+    return { ok: true, value: await handler(data, ctx) };
+  } catch (error) {
+    return { ok: false, error: toWireError(error) };
+  }
+}
+
+/**
+ * Runs handlers on the page's own thread. Page code cannot be cut off: on timeout or
+ * removal the attempt ends when its `signal` aborts, and a handler that ignores the signal
+ * keeps running in the background with its outcome discarded.
+ */
+export function pageExecutor(handlers: Handlers): Executor {
+  return {
+    run(attempt) {
+      const handler = Object.prototype.hasOwnProperty.call(handlers, attempt.job.name) ? (handlers as Record<string, Handler>)[attempt.job.name] : undefined;
+      const aborted = new Promise<AttemptResult>((resolve) => {
+        const onAbort = () => resolve({ ok: false, error: toWireError(attempt.signal.reason) });
+        if (attempt.signal.aborted) onAbort();
+        else attempt.signal.addEventListener('abort', onAbort, { once: true });
+      });
+      return Promise.race([callHandler(handler, attempt.job.name, attempt.job.data, handlerContext(attempt)), aborted]);
+    },
+    close: async () => {},
+  };
+}

@@ -1,0 +1,27 @@
+/** `jobrail`: a durable background job queue that runs inside the browser. */
+export { openQueue, DEFAULT_MAX_DATA_BYTES } from './queue.js';
+export type { Queue, BulkItem } from './queue.js';
+export { startWorkers } from './runner.js';
+export type { Runner, RunnerOptions } from './runner.js';
+export { JobrailError, PermanentError, TimeoutError, JobFailedError, RetryLaterError } from './errors.js';
+export type { SerializedError } from './errors.js';
+export { JOB_STATES } from './types.js';
+export type {
+  Backoff,
+  BackoffFunction,
+  CleanOptions,
+  Handler,
+  HandlerContext,
+  Handlers,
+  Job,
+  JobEventName,
+  JobMap,
+  JobOf,
+  JobOptions,
+  JobState,
+  ListOptions,
+  QueueEventName,
+  QueueOptions,
+  RemoveOnComplete,
+} from './types.js';
+export type { Environment } from './environment.js';

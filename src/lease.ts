@@ -1,0 +1,70 @@
+import { randomToken, type Environment } from './environment.js';
+
+/** Time lease when Web Locks are missing: the holder renews at a third of it. */
+export const DEFAULT_LEASE_MS = 10_000;
+
+export interface AliveOwners {
+  /** Runner ids whose Web Lock is held right now. */
+  owners: Set<string>;
+  /** When the lock table was read: jobs claimed after it may belong to runners not in it. */
+  at: number;
+}
+
+/**
+ * A runner's identity for leases. Where Web Locks exist, the runner holds one lock for its
+ * whole life; every job it claims names it as owner. The browser releases the lock the
+ * moment the tab closes, reloads or crashes, so other tabs see the owner gone at once and
+ * take its jobs over without waiting for a time lease. Fencing tokens (one per claim)
+ * keep a runner that lost a job from writing to it.
+ */
+export class RunnerLease {
+  readonly owner: string;
+  private release: (() => void) | undefined;
+  private readonly prefix: string;
+
+  constructor(private readonly queue: string, private readonly env: Environment) {
+    this.owner = randomToken(env);
+    this.prefix = `jobrail:${queue}:runner:`;
+  }
+
+  get usesLocks(): boolean {
+    return this.env.locks !== undefined;
+  }
+
+  /** Takes the runner's lock; resolves once it is held. */
+  async acquire(): Promise<void> {
+    const locks = this.env.locks;
+    if (!locks || this.release) return;
+    await new Promise<void>((granted) => {
+      void locks.request(this.prefix + this.owner, () => {
+        granted();
+        return new Promise<void>((resolve) => {
+          this.release = resolve;
+        });
+      });
+    });
+  }
+
+  /** Reads which runners of this queue are alive, or undefined without Web Locks. */
+  async alive(): Promise<AliveOwners | undefined> {
+    const locks = this.env.locks;
+    if (!locks) return undefined;
+    const at = this.env.now();
+    const snapshot = await locks.query();
+    const owners = new Set<string>();
+    for (const lock of snapshot.held ?? []) {
+      if (lock.name?.startsWith(this.prefix)) owners.add(lock.name.slice(this.prefix.length));
+    }
+    return { owners, at };
+  }
+
+  /** A fresh fencing token for one claim. */
+  token(): string {
+    return randomToken(this.env);
+  }
+
+  dispose(): void {
+    this.release?.();
+    this.release = undefined;
+  }
+}

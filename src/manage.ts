@@ -1,0 +1,83 @@
+import type { Engine, Range } from './store/engine.js';
+import { prefix } from './store/engine.js';
+import { withKeys, type JobRecord } from './store/record.js';
+
+/** Deletes a job in any state; returns its last snapshot. */
+export function removeJob(engine: Engine, id: string): Promise<JobRecord | undefined> {
+  return engine.write(async (tx) => {
+    const rec = await tx.get(id);
+    if (rec) await tx.delete(id);
+    return rec;
+  }, 'relaxed');
+}
+
+/** A dead-lettered job back to `pending`, attempts reset, ready now. */
+function revive(rec: JobRecord, now: number): JobRecord {
+  return withKeys({ ...rec, state: 'pending', attempts: 0, crashes: 0, runAt: now, ready: true, finishedAt: undefined, updatedAt: now, result: undefined });
+}
+
+/** Moves one `failed` job back to `pending`; undefined if it is not `failed`. */
+export function retryJob(engine: Engine, id: string, now: number): Promise<JobRecord | undefined> {
+  return engine.write(async (tx) => {
+    const rec = await tx.get(id);
+    if (!rec || rec.state !== 'failed') return undefined;
+    const next = revive(rec, now);
+    await tx.put(next);
+    return next;
+  }, 'relaxed');
+}
+
+const BATCH = 500;
+
+/** Moves every `failed` job back to `pending`, a batch per transaction. */
+export async function retryAllFailed(engine: Engine, now: number): Promise<JobRecord[]> {
+  const out: JobRecord[] = [];
+  for (;;) {
+    const batch = await engine.write(async (tx) => {
+      const ids = await tx.ids('state', prefix('failed'), 'next', 0, BATCH);
+      const revived: JobRecord[] = [];
+      for (const id of ids) {
+        const rec = await tx.get(id);
+        if (!rec) continue;
+        const next = revive(rec, now);
+        await tx.put(next);
+        revived.push(next);
+      }
+      return revived;
+    }, 'relaxed');
+    out.push(...batch);
+    if (batch.length < BATCH) return out;
+  }
+}
+
+/** Deletes finished jobs of one state whose `finishedAt` is more than `olderThan` ms ago. */
+export async function cleanJobs(engine: Engine, state: 'completed' | 'failed', olderThan: number, limit: number, now: number): Promise<JobRecord[]> {
+  const cutoff = now - olderThan;
+  // olderThan 0 means every finished job of the state, whatever its clock said.
+  const range: Range = olderThan > 0 ? { lower: [state], upper: [state, cutoff], upperOpen: true } : prefix(state);
+  const out: JobRecord[] = [];
+  while (out.length < limit) {
+    const batch = await engine.write(async (tx) => {
+      const ids = await tx.ids('finished', range, 'next', 0, Math.min(BATCH, limit - out.length));
+      const removed: JobRecord[] = [];
+      for (const id of ids) {
+        const rec = await tx.get(id);
+        if (!rec) continue;
+        await tx.delete(id);
+        removed.push(rec);
+      }
+      return removed;
+    }, 'relaxed');
+    out.push(...batch);
+    if (batch.length === 0) break;
+  }
+  return out;
+}
+
+export function setPaused(engine: Engine, paused: boolean): Promise<void> {
+  return engine.write((tx) => tx.putMeta('paused', paused), 'strict');
+}
+
+export async function readPaused(engine: Engine): Promise<boolean> {
+  return (await engine.read((tx) => tx.getMeta<boolean>('paused'))) === true;
+}

@@ -1,0 +1,382 @@
+import { checkStorable, draftJob, insertJobs, type Draft } from './enqueue.js';
+import { resolveEnvironment, type Environment } from './environment.js';
+import { JobFailedError, JobrailError, storageError } from './errors.js';
+import { EventHub, type MessageChannelLike, type QueueMessage } from './events.js';
+import { countJobs, getJob, listJobs } from './inspect.js';
+import { LocalChannel } from './local-channel.js';
+import { cleanJobs, readPaused, removeJob, retryAllFailed, retryJob, setPaused } from './manage.js';
+import { checkJobName, checkJobOptions, checkNumber, describe, isPlainObject, normalizeJobOptions } from './options.js';
+import type { Engine } from './store/engine.js';
+import { IdbEngine } from './store/idb.js';
+import { MemoryEngine } from './store/memory.js';
+import { toJob, type JobRecord } from './store/record.js';
+import {
+  JOB_STATES,
+  type BackoffFunction,
+  type CleanOptions,
+  type Job,
+  type JobMap,
+  type JobOf,
+  type JobOptions,
+  type JobState,
+  type ListOptions,
+  type QueueEventName,
+  type QueueOptions,
+} from './types.js';
+
+/** Largest job data accepted by default (see `QueueOptions.maxDataBytes`). */
+export const DEFAULT_MAX_DATA_BYTES = 16 * 1024 * 1024;
+
+/** What jobrail's runner and dashboard need from a queue; not part of the public API. */
+export interface QueueInternals {
+  readonly name: string;
+  readonly engine: Engine;
+  readonly hub: EventHub;
+  readonly env: Environment;
+  readonly backoffFns: Map<string, BackoffFunction>;
+  readonly defaultBackoffFn: BackoffFunction | undefined;
+  /** Things to stop when the queue closes (runners). */
+  readonly closers: Set<() => Promise<void>>;
+  assertOpen(): void;
+}
+
+export const INTERNALS: unique symbol = Symbol.for('jobrail.internals');
+
+/** One item of `addBulk`. */
+export interface BulkItem<M extends JobMap, N extends keyof M & string = keyof M & string> {
+  name: N;
+  data: M[N];
+  options?: JobOptions;
+}
+
+/** A queue opened with `openQueue`. Every method is safe to call from several tabs at once. */
+export interface Queue<M extends JobMap = JobMap> {
+  /** The queue's name. */
+  readonly name: string;
+  /** Stores a job; durable (flushed to disk) once the promise resolves. */
+  add<N extends keyof M & string>(name: N, data: M[N], options?: JobOptions): Promise<JobOf<M, N>>;
+  /** Stores several jobs in one transaction: all or nothing. */
+  addBulk(items: BulkItem<M>[]): Promise<JobOf<M>[]>;
+  /** A snapshot of one job, or undefined. */
+  get(id: string): Promise<JobOf<M> | undefined>;
+  /** Jobs newest first, one page at a time (`limit` default 50). */
+  list(options?: ListOptions): Promise<JobOf<M>[]>;
+  /** Number of jobs in each of the five states. */
+  counts(): Promise<Record<JobState, number>>;
+  /** Resolves with the job's result once completed; rejects with `JobFailedError` once failed. Works across tabs. */
+  waitFor(id: string): Promise<unknown>;
+  /** Moves a `failed` job back to `pending` with its attempts reset. */
+  retry(id: string): Promise<JobOf<M>>;
+  /** Moves every `failed` job back to `pending`; resolves with how many. */
+  retryFailed(): Promise<number>;
+  /** Deletes a job; a running handler's `signal` aborts and its outcome is discarded. Resolves false if there was no such job. */
+  remove(id: string): Promise<boolean>;
+  /** Deletes `completed` or `failed` jobs finished more than `olderThan` ms ago; resolves with how many. */
+  clean(options: CleanOptions): Promise<number>;
+  /** Stops new claims in every tab (persistent). */
+  pause(): Promise<void>;
+  resume(): Promise<void>;
+  isPaused(): Promise<boolean>;
+  /** Listens to events from every tab; returns the unsubscribe function. */
+  on(event: 'drained', listener: () => void): () => void;
+  on(event: Exclude<QueueEventName, 'drained'>, listener: (job: JobOf<M>) => void): () => void;
+  /** Stops this tab's runners of the queue and releases its connection, locks and channel. */
+  close(): Promise<void>;
+  /** @internal */
+  readonly [INTERNALS]: QueueInternals;
+}
+
+const QUEUE_OPTION_KEYS = new Set(['storage', 'defaults', 'maxDataBytes', 'environment']);
+
+/** Memory queues of one name share storage within one runtime, like tabs share IndexedDB. */
+const memoryEngines = new Map<string, { engine: MemoryEngine; refs: number }>();
+
+function checkQueueName(name: unknown): string {
+  if (typeof name !== 'string') throw new TypeError(`Expected queue \`name\` to be a non-empty string, got ${describe(name)}`);
+  if (name.length === 0 || name.length > 200) throw new RangeError(`Expected queue \`name\` to be a non-empty string of at most 200 characters, got ${describe(name)}`);
+  return name;
+}
+
+function checkQueueOptions(options: unknown): QueueOptions {
+  if (options === undefined) return {};
+  if (!isPlainObject(options)) throw new TypeError(`Expected \`options\` of openQueue to be an object, got ${describe(options)}`);
+  for (const key of Object.keys(options)) {
+    if (!QUEUE_OPTION_KEYS.has(key)) throw new TypeError(`Unknown queue option \`${key}\`: expected one of ${[...QUEUE_OPTION_KEYS].join(', ')}`);
+  }
+  const o = options as QueueOptions;
+  if (o.storage !== undefined && o.storage !== 'indexeddb' && o.storage !== 'memory') {
+    throw new TypeError(`Expected \`storage\` to be 'indexeddb' or 'memory', got ${describe(o.storage)}`);
+  }
+  if (o.maxDataBytes !== undefined) checkNumber('maxDataBytes', o.maxDataBytes, { integer: true, min: 1 });
+  if (o.environment !== undefined && !isPlainObject(o.environment)) throw new TypeError(`Expected \`environment\` to be an object, got ${describe(o.environment)}`);
+  return { ...o, defaults: checkJobOptions(o.defaults, 'defaults') };
+}
+
+/**
+ * Opens (or creates) a queue. The same name opened in two tabs is the same queue.
+ *
+ * @example
+ * const queue = await openQueue<{ email: { to: string } }>('outbox', { defaults: { retries: 3 } });
+ */
+export async function openQueue<M extends JobMap = JobMap>(name: string = 'default', options?: QueueOptions): Promise<Queue<M>> {
+  checkQueueName(name);
+  const opts = checkQueueOptions(options);
+  const env = resolveEnvironment(opts.environment);
+  const hasIdb = typeof indexedDB !== 'undefined';
+  const storage = opts.storage ?? (hasIdb ? 'indexeddb' : 'memory');
+  let engine: Engine;
+  let channel: MessageChannelLike | undefined;
+  let release = () => {};
+  if (storage === 'indexeddb') {
+    if (!hasIdb) throw new JobrailError(`IndexedDB is not available in this runtime: open the queue with { storage: 'memory' } (non-durable), or run it in a browser`);
+    const idb = new IdbEngine(name);
+    await idb.connect();
+    engine = idb;
+    channel = env.channel(`jobrail:${name}`) as MessageChannelLike | undefined;
+  } else {
+    const shared = memoryEngines.get(name) ?? { engine: new MemoryEngine(name), refs: 0 };
+    shared.refs += 1;
+    memoryEngines.set(name, shared);
+    engine = shared.engine;
+    channel = new LocalChannel(`jobrail-memory:${name}`);
+    release = () => {
+      shared.refs -= 1;
+      if (shared.refs === 0) {
+        memoryEngines.delete(name);
+        shared.engine.close();
+      }
+    };
+  }
+  return new JobQueue<M>(name, engine, new EventHub(channel), env, opts, release);
+}
+
+class JobQueue<M extends JobMap> implements Queue<M> {
+  readonly [INTERNALS]: QueueInternals;
+  private closed = false;
+  private readonly defaults: JobOptions;
+  private readonly maxDataBytes: number;
+
+  constructor(
+    readonly name: string,
+    private readonly engine: Engine,
+    private readonly hub: EventHub,
+    private readonly env: Environment,
+    options: QueueOptions,
+    private readonly releaseEngine: () => void,
+  ) {
+    this.defaults = options.defaults ?? {};
+    this.maxDataBytes = options.maxDataBytes ?? DEFAULT_MAX_DATA_BYTES;
+    const defaultBackoff = this.defaults.backoff;
+    this[INTERNALS] = {
+      name,
+      engine,
+      hub,
+      env,
+      backoffFns: new Map(),
+      defaultBackoffFn: typeof defaultBackoff === 'function' ? defaultBackoff : undefined,
+      closers: new Set(),
+      assertOpen: () => this.assertOpen(),
+    };
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new JobrailError(`Queue "${this.name}" is closed: open it again with openQueue()`);
+  }
+
+  private async guard<T>(action: string, fn: () => Promise<T>): Promise<T> {
+    this.assertOpen();
+    try {
+      return await fn();
+    } catch (error) {
+      throw storageError(action, error);
+    }
+  }
+
+  private draft(name: unknown, data: unknown, options: unknown, now: number): { draft: Draft; backoffFn: BackoffFunction | undefined } {
+    const jobName = checkJobName(name);
+    const normalized = normalizeJobOptions(this.defaults, checkJobOptions(options), now);
+    checkStorable(jobName, data, this.maxDataBytes);
+    return { draft: draftJob(this.name, jobName, data, normalized, now), backoffFn: normalized.backoffFn };
+  }
+
+  private announce(inserted: { job: JobRecord; created: boolean }[], backoffFns: (BackoffFunction | undefined)[]): void {
+    let any = false;
+    inserted.forEach(({ job, created }, i) => {
+      const fn = backoffFns[i];
+      if (created && fn && fn !== this[INTERNALS].defaultBackoffFn) this[INTERNALS].backoffFns.set(job.id, fn);
+      if (created) {
+        any = true;
+        this.hub.emit({ kind: 'job', event: 'added', job: toJob(job) });
+      }
+    });
+    if (any) this.hub.emit({ kind: 'wake' });
+  }
+
+  async add<N extends keyof M & string>(name: N, data: M[N], options?: JobOptions): Promise<JobOf<M, N>> {
+    this.assertOpen();
+    const { draft, backoffFn } = this.draft(name, data, options, this.env.now());
+    const inserted = await this.guard(`add job "${String(name)}"`, () => insertJobs(this.engine, [draft]));
+    this.announce(inserted, [backoffFn]);
+    return toJob((inserted[0] as { job: JobRecord }).job) as JobOf<M, N>;
+  }
+
+  async addBulk(items: BulkItem<M>[]): Promise<JobOf<M>[]> {
+    this.assertOpen();
+    if (!Array.isArray(items)) throw new TypeError(`Expected \`items\` of addBulk to be an array of { name, data, options? }, got ${describe(items)}`);
+    const now = this.env.now();
+    const prepared = items.map((item, i) => {
+      if (!isPlainObject(item)) throw new TypeError(`Expected addBulk item ${String(i)} to be { name, data, options? }, got ${describe(item)}`);
+      return this.draft(item.name, item.data, item.options, now);
+    });
+    if (prepared.length === 0) return [];
+    const inserted = await this.guard('add jobs in bulk', () => insertJobs(this.engine, prepared.map((p) => p.draft)));
+    this.announce(inserted, prepared.map((p) => p.backoffFn));
+    return inserted.map(({ job }) => toJob(job) as JobOf<M>);
+  }
+
+  async get(id: string): Promise<JobOf<M> | undefined> {
+    checkId(id);
+    const rec = await this.guard('read a job', () => getJob(this.engine, id));
+    return rec && (toJob(rec) as JobOf<M>);
+  }
+
+  async list(input: ListOptions = {}): Promise<JobOf<M>[]> {
+    const options = input;
+    if (!isPlainObject(input)) throw new TypeError(`Expected \`options\` of list to be an object, got ${describe(options)}`);
+    for (const key of Object.keys(options)) {
+      if (!['state', 'name', 'limit', 'offset'].includes(key)) throw new TypeError(`Unknown list option \`${key}\`: expected state, name, limit or offset`);
+    }
+    if (options.state !== undefined && !JOB_STATES.includes(options.state as JobState)) throw new TypeError(`Expected \`state\` to be one of ${JOB_STATES.join(', ')}, got ${describe(options.state)}`);
+    if (options.name !== undefined) checkJobName(options.name);
+    const limit = options.limit === undefined ? 50 : checkNumber('limit', options.limit, { integer: true });
+    const offset = options.offset === undefined ? 0 : checkNumber('offset', options.offset, { integer: true });
+    const recs = await this.guard('list jobs', () => listJobs(this.engine, { ...options, limit, offset }));
+    return recs.map((r) => toJob(r) as JobOf<M>);
+  }
+
+  counts(): Promise<Record<JobState, number>> {
+    return this.guard('count jobs', () => countJobs(this.engine));
+  }
+
+  waitFor(id: string): Promise<unknown> {
+    checkId(id);
+    this.assertOpen();
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const closers = this[INTERNALS].closers;
+      const onClose = async () => finish(undefined, `Queue "${this.name}" was closed while waiting for job ${id}`);
+      const finish = (job: Job | undefined, missing?: string) => {
+        if (settled) return;
+        if (missing === undefined && job && job.state !== 'completed' && job.state !== 'failed') return;
+        settled = true;
+        unsubscribe();
+        closers.delete(onClose);
+        if (missing !== undefined) reject(new JobrailError(missing));
+        else if (job?.state === 'completed') resolve(job.result);
+        else if (job) reject(new JobFailedError(job));
+      };
+      // Subscribe before reading, so a completion between the two is not missed.
+      const unsubscribe = this.hub.subscribe((msg: QueueMessage) => {
+        if (msg.kind !== 'job' || msg.job.id !== id) return;
+        if (msg.event === 'removed') finish(undefined, `Job ${id} was removed before it finished`);
+        else finish(msg.job);
+      });
+      closers.add(onClose);
+      getJob(this.engine, id).then(
+        (rec) => (rec ? finish(toJob(rec)) : finish(undefined, `No job with id ${JSON.stringify(id)} in queue "${this.name}"`)),
+        (error: unknown) => {
+          settled = true;
+          unsubscribe();
+          closers.delete(onClose);
+          reject(storageError('read a job', error));
+        },
+      );
+    });
+  }
+
+  async retry(id: string): Promise<JobOf<M>> {
+    checkId(id);
+    const rec = await this.guard('retry a job', () => retryJob(this.engine, id, this.env.now()));
+    if (!rec) {
+      const current = await getJob(this.engine, id);
+      throw new JobrailError(
+        current
+          ? `Job ${id} is ${current.state}: only failed jobs can be retried`
+          : `No job with id ${JSON.stringify(id)} in queue "${this.name}"`,
+      );
+    }
+    this.hub.emit({ kind: 'changed' });
+    this.hub.emit({ kind: 'wake' });
+    return toJob(rec) as JobOf<M>;
+  }
+
+  async retryFailed(): Promise<number> {
+    const recs = await this.guard('retry failed jobs', () => retryAllFailed(this.engine, this.env.now()));
+    if (recs.length > 0) {
+      this.hub.emit({ kind: 'changed' });
+      this.hub.emit({ kind: 'wake' });
+    }
+    return recs.length;
+  }
+
+  async remove(id: string): Promise<boolean> {
+    checkId(id);
+    const rec = await this.guard('remove a job', () => removeJob(this.engine, id));
+    if (!rec) return false;
+    this[INTERNALS].backoffFns.delete(id);
+    this.hub.emit({ kind: 'job', event: 'removed', job: toJob(rec) });
+    return true;
+  }
+
+  async clean(options: CleanOptions): Promise<number> {
+    if (!isPlainObject(options)) throw new TypeError(`Expected \`options\` of clean to be { state: 'completed' | 'failed', olderThan?, limit? }, got ${describe(options)}`);
+    for (const key of Object.keys(options)) {
+      if (!['state', 'olderThan', 'limit'].includes(key)) throw new TypeError(`Unknown clean option \`${key}\`: expected state, olderThan or limit`);
+    }
+    if (options.state !== 'completed' && options.state !== 'failed') throw new TypeError(`Expected \`state\` of clean to be 'completed' or 'failed', got ${describe(options.state)}`);
+    const olderThan = options.olderThan === undefined ? 0 : checkNumber('olderThan', options.olderThan);
+    const limit = options.limit === undefined ? Infinity : checkNumber('limit', options.limit, { integer: true });
+    const removed = await this.guard('clean jobs', () => cleanJobs(this.engine, options.state, olderThan, limit, this.env.now()));
+    for (const rec of removed) this[INTERNALS].backoffFns.delete(rec.id);
+    if (removed.length > 0) this.hub.emit({ kind: 'changed' });
+    return removed.length;
+  }
+
+  async pause(): Promise<void> {
+    await this.guard('pause the queue', () => setPaused(this.engine, true));
+    this.hub.emit({ kind: 'paused', paused: true });
+  }
+
+  async resume(): Promise<void> {
+    await this.guard('resume the queue', () => setPaused(this.engine, false));
+    this.hub.emit({ kind: 'paused', paused: false });
+    this.hub.emit({ kind: 'wake' });
+  }
+
+  isPaused(): Promise<boolean> {
+    return this.guard('read the paused flag', () => readPaused(this.engine));
+  }
+
+  on(event: QueueEventName, listener: (job: never) => void): () => void {
+    this.assertOpen();
+    const names: QueueEventName[] = ['added', 'active', 'progress', 'completed', 'retrying', 'failed', 'removed', 'drained'];
+    if (!names.includes(event)) throw new TypeError(`Unknown event ${describe(event)}: expected one of ${names.join(', ')}`);
+    if (typeof listener !== 'function') throw new TypeError(`Expected \`listener\` to be a function, got ${describe(listener)}`);
+    return this.hub.on(event, listener as (job?: Job) => void);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const closers = [...this[INTERNALS].closers];
+    this[INTERNALS].closers.clear();
+    await Promise.all(closers.map((close) => close()));
+    this.hub.close();
+    this.releaseEngine();
+    if (this.engine instanceof IdbEngine) this.engine.close();
+  }
+}
+
+function checkId(id: unknown): asserts id is string {
+  if (typeof id !== 'string' || id.length === 0) throw new TypeError(`Expected job \`id\` to be a non-empty string, got ${describe(id)}`);
+}

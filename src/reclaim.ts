@@ -1,0 +1,49 @@
+import type { Engine } from './store/engine.js';
+import { prefix } from './store/engine.js';
+import { withKeys, type JobRecord } from './store/record.js';
+import type { AliveOwners } from './lease.js';
+
+/**
+ * Finds `processing` jobs whose runner is gone and makes them runnable again at once.
+ * A runner is gone when its Web Lock is no longer held (checked only for jobs claimed
+ * before the lock table was read), or, without Web Locks, when its time lease expired.
+ * The cut-off attempt counts; a job with no attempts left goes to `failed`.
+ */
+export function reclaimOrphans(engine: Engine, now: number, alive: AliveOwners | undefined): Promise<JobRecord[]> {
+  return engine.write(async (tx) => {
+    const ids = await tx.ids('state', prefix('processing'), 'next', 0, 10_000);
+    const out: JobRecord[] = [];
+    for (const id of ids) {
+      const rec = await tx.get(id);
+      if (!rec) continue;
+      const orphan = alive
+        ? !alive.owners.has(rec.owner ?? '') && rec.updatedAt < alive.at
+        : rec.leaseUntil === undefined || rec.leaseUntil < now;
+      if (!orphan) continue;
+      const next = cutOff(rec, now, 'Attempt cut off: the tab or runner running it stopped (closed, reloaded or crashed)');
+      await tx.put(next);
+      out.push(next);
+    }
+    return out;
+  }, 'relaxed');
+}
+
+/** The transition of an attempt that was cut off: it counts, and the job is runnable again at once. */
+export function cutOff(rec: JobRecord, now: number, message: string): JobRecord {
+  const error = { name: 'JobrailError', message };
+  const base = { ...rec, lease: undefined, owner: undefined, leaseUntil: undefined, updatedAt: now, error };
+  return withKeys(
+    rec.attempts >= rec.maxAttempts ? { ...base, state: 'failed', finishedAt: now } : { ...base, state: 'retrying', runAt: now, ready: true },
+  );
+}
+
+/** Gives a job this runner holds back to the queue (runner closing), fenced by its lease. */
+export function releaseJob(engine: Engine, id: string, lease: string, now: number): Promise<JobRecord | undefined> {
+  return engine.write(async (tx) => {
+    const rec = await tx.get(id);
+    if (!rec || rec.state !== 'processing' || rec.lease !== lease) return undefined;
+    const next = cutOff(rec, now, 'Attempt cut off: its runner was stopped before it finished');
+    await tx.put(next);
+    return next;
+  }, 'relaxed');
+}

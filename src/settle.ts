@@ -1,0 +1,132 @@
+import { backoffDelay } from './backoff.js';
+import type { SerializedError } from './errors.js';
+import type { Engine, Tx } from './store/engine.js';
+import { prefix } from './store/engine.js';
+import { withKeys, type JobRecord } from './store/record.js';
+import type { BackoffFunction } from './types.js';
+
+/** How an attempt ended, as the runner saw it. */
+export type Outcome =
+  | { type: 'completed'; result: unknown }
+  | {
+      type: 'failed';
+      error: SerializedError;
+      /** `PermanentError`: no more retries. */
+      permanent?: boolean;
+      /** The attempt killed or hung its worker. */
+      crash?: boolean;
+      /**
+       * The attempt does not count (handler asked to retry later, or a `requiresNetwork`
+       * job failed while offline): the next one runs after this many ms.
+       */
+      uncountedDelay?: number;
+    };
+
+export interface SettleContext {
+  now: number;
+  random: number;
+  maxCrashes: number;
+  /** The in-memory backoff function of a job added with one, if this tab knows it. */
+  backoffFn: BackoffFunction | undefined;
+}
+
+/**
+ * The one place where an attempt's outcome becomes a state: completed, retrying (with its
+ * backoff) or failed (dead letter). Pure.
+ */
+export function applyOutcome(rec: JobRecord, outcome: Outcome, ctx: SettleContext): JobRecord {
+  const base = { ...rec, lease: undefined, owner: undefined, leaseUntil: undefined, updatedAt: ctx.now };
+  if (outcome.type === 'completed') {
+    return withKeys({ ...base, state: 'completed', result: outcome.result, finishedAt: ctx.now });
+  }
+  const error = outcome.error;
+  const crashes = rec.crashes + (outcome.crash ? 1 : 0);
+  if (outcome.uncountedDelay !== undefined && !outcome.permanent) {
+    return withKeys({ ...base, state: 'retrying', attempts: Math.max(0, rec.attempts - 1), error, runAt: ctx.now + outcome.uncountedDelay, ready: outcome.uncountedDelay <= 0 });
+  }
+  if (outcome.crash && crashes >= ctx.maxCrashes) {
+    const message = `Job "${rec.name}" killed or hung its worker ${String(crashes)} times (maxCrashes ${String(ctx.maxCrashes)}); last: ${error.message}`;
+    return withKeys({ ...base, state: 'failed', crashes, error: { name: 'JobrailError', message }, finishedAt: ctx.now });
+  }
+  if (outcome.permanent || rec.attempts >= rec.maxAttempts) {
+    return withKeys({ ...base, state: 'failed', crashes, error, finishedAt: ctx.now });
+  }
+  const policy = rec.opts.backoff.type === 'function' ? (ctx.backoffFn ?? { type: 'exponential' as const }) : rec.opts.backoff;
+  const wait = backoffDelay(policy, rec.attempts, error, ctx.random);
+  return withKeys({ ...base, state: 'retrying', crashes, error, runAt: ctx.now + wait, ready: wait <= 0 });
+}
+
+/** Applies `removeOnComplete` of a job that just completed, within its transaction. */
+async function retainCompleted(tx: Tx, rec: JobRecord, now: number): Promise<boolean> {
+  const rule = rec.opts.removeOnComplete;
+  if (rule === true) {
+    await tx.delete(rec.id);
+    return true;
+  }
+  if (rule === false) return false;
+  // Bounded per completion, so one completion never turns into a long transaction.
+  const BATCH = 64;
+  let ids: string[] = [];
+  if ('age' in rule) {
+    ids = await tx.ids('finished', { lower: ['completed'], upper: ['completed', now - rule.age], upperOpen: true }, 'next', 0, BATCH);
+  } else {
+    const excess = (await tx.count('finished', prefix('completed'))) - rule.count;
+    if (excess > 0) ids = await tx.ids('finished', prefix('completed'), 'next', 0, Math.min(excess, BATCH));
+  }
+  for (const id of ids) await tx.delete(id);
+  return ids.includes(rec.id);
+}
+
+export type Fenced<T> = { ok: true; value: T } | { ok: false; current: JobRecord | undefined };
+
+/**
+ * Runs `change` on a job only if `lease` is still its lease and it is `processing`:
+ * a runner that lost its lease can no longer complete, fail or update the job.
+ */
+export function fencedWrite<T>(
+  engine: Engine,
+  id: string,
+  lease: string,
+  durability: 'strict' | 'relaxed',
+  change: (tx: Tx, rec: JobRecord) => Promise<T>,
+): Promise<Fenced<T>> {
+  return engine.write(async (tx): Promise<Fenced<T>> => {
+    const rec = await tx.get(id);
+    if (!rec || rec.state !== 'processing' || rec.lease !== lease) return { ok: false, current: rec };
+    return { ok: true, value: await change(tx, rec) };
+  }, durability);
+}
+
+export interface Settled {
+  job: JobRecord;
+  /** The completed job was deleted by `removeOnComplete`. */
+  removed: boolean;
+}
+
+/** Records an attempt's outcome, fenced by its lease, in one transaction. */
+export function settleAttempt(engine: Engine, id: string, lease: string, outcome: Outcome, ctx: SettleContext): Promise<Fenced<Settled>> {
+  return fencedWrite(engine, id, lease, 'relaxed', async (tx, rec) => {
+    const next = applyOutcome(rec, outcome, ctx);
+    await tx.put(next);
+    const removed = next.state === 'completed' ? await retainCompleted(tx, next, ctx.now) : false;
+    return { job: next, removed };
+  });
+}
+
+/** Extends a time lease; refused once the lease is lost. */
+export function renewLease(engine: Engine, id: string, lease: string, leaseUntil: number): Promise<Fenced<JobRecord>> {
+  return fencedWrite(engine, id, lease, 'relaxed', async (tx, rec) => {
+    const next = { ...rec, leaseUntil };
+    await tx.put(next);
+    return next;
+  });
+}
+
+/** Stores a handler's progress value; refused once the lease is lost. */
+export function recordProgress(engine: Engine, id: string, lease: string, progress: unknown, now: number): Promise<Fenced<JobRecord>> {
+  return fencedWrite(engine, id, lease, 'relaxed', async (tx, rec) => {
+    const next = { ...rec, progress, updatedAt: now };
+    await tx.put(next);
+    return next;
+  });
+}

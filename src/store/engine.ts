@@ -1,0 +1,44 @@
+import type { JobRecord } from './record.js';
+import type { IndexName } from './schema.js';
+
+/** A key as IndexedDB orders it; jobrail only uses numbers, strings and arrays of them. */
+export type Key = number | string | Key[];
+
+/** Bounds of an index walk; `[]` as an upper bound sorts after every number and string. */
+export interface Range {
+  lower?: Key;
+  upper?: Key;
+  lowerOpen?: boolean;
+  upperOpen?: boolean;
+}
+
+export type Direction = 'next' | 'prev';
+
+/** What a transaction may do. Nothing but these calls may be awaited inside one. */
+export interface Tx {
+  get(id: string): Promise<JobRecord | undefined>;
+  put(rec: JobRecord): Promise<void>;
+  delete(id: string): Promise<void>;
+  getMeta<T>(key: string): Promise<T | undefined>;
+  putMeta(key: string, value: unknown): Promise<void>;
+  /** First entry of an index within a range: its key and the job id, without reading the job. */
+  first(index: IndexName, range?: Range, direction?: Direction): Promise<{ key: Key; id: string } | undefined>;
+  /** Job ids along an index, skipping `offset`, at most `limit`, without reading the jobs. */
+  ids(index: IndexName, range: Range | undefined, direction: Direction, offset: number, limit: number): Promise<string[]>;
+  count(index: IndexName, range?: Range): Promise<number>;
+}
+
+/**
+ * The storage boundary: atomic transactions over jobs and a small meta map. IndexedDB and
+ * memory implement it; everything in the queue's language is written once on top of it.
+ */
+export interface Engine {
+  readonly durable: boolean;
+  read<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /** `strict` flushes to disk before resolving (used for `add`); `relaxed` may lose the write on an OS crash. */
+  write<T>(fn: (tx: Tx) => Promise<T>, durability: 'strict' | 'relaxed'): Promise<T>;
+  close(): void;
+}
+
+/** `[]` sorts after any number or string, so `[a, []]` bounds every key starting with `a`. */
+export const prefix = (...parts: Key[]): Range => ({ lower: parts, upper: [...parts, []] });

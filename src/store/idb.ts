@@ -1,0 +1,135 @@
+import { openDB, type IDBPDatabase, type IDBPTransaction } from 'idb';
+import { JobrailError, storageError } from '../errors.js';
+import type { Direction, Engine, Range, Tx } from './engine.js';
+import type { JobRecord } from './record.js';
+import { DB_VERSION, INDEXES, JOBS, META, dbName, type IndexName, type JobrailDB } from './schema.js';
+import { upgrade } from './migrations.js';
+
+type RwTx = IDBPTransaction<JobrailDB, ('jobs' | 'meta')[], 'readwrite' | 'readonly'>;
+
+function toRange(range: Range | undefined): IDBKeyRange | undefined {
+  if (!range) return undefined;
+  const { lower, upper, lowerOpen = false, upperOpen = false } = range;
+  if (lower !== undefined && upper !== undefined) return IDBKeyRange.bound(lower, upper, lowerOpen, upperOpen);
+  if (lower !== undefined) return IDBKeyRange.lowerBound(lower, lowerOpen);
+  if (upper !== undefined) return IDBKeyRange.upperBound(upper, upperOpen);
+  return undefined;
+}
+
+function ops(tx: RwTx): Tx {
+  const jobs = tx.objectStore(JOBS);
+  const meta = tx.objectStore(META);
+  return {
+    get: (id) => jobs.get(id),
+    put: async (rec) => {
+      if (!('put' in jobs)) throw new Error('read-only transaction');
+      await (jobs as unknown as { put(v: JobRecord): Promise<unknown> }).put(rec);
+    },
+    delete: async (id) => {
+      await (jobs as unknown as { delete(k: string): Promise<void> }).delete(id);
+    },
+    getMeta: async <T>(key: string) => (await meta.get(key)) as T | undefined,
+    putMeta: async (key, value) => {
+      await (meta as unknown as { put(v: unknown, k: string): Promise<unknown> }).put(value, key);
+    },
+    first: async (index, range, direction = 'next') => {
+      const cursor = await jobs.index(index).openKeyCursor(toRange(range), direction);
+      return cursor ? { key: cursor.key as never, id: cursor.primaryKey } : undefined;
+    },
+    ids: async (index, range, direction: Direction, offset, limit) => {
+      const out: string[] = [];
+      if (limit <= 0) return out;
+      let cursor = await jobs.index(index).openKeyCursor(toRange(range), direction);
+      if (cursor && offset > 0) cursor = await cursor.advance(offset);
+      while (cursor && out.length < limit) {
+        out.push(cursor.primaryKey);
+        cursor = await cursor.continue();
+      }
+      return out;
+    },
+    count: (index: IndexName, range) => jobs.index(index).count(toRange(range)),
+  };
+}
+
+/**
+ * IndexedDB through `idb`. One cached connection; when the browser closes it under us
+ * (storage cleared, another tab deleting or upgrading the database) the next call reopens.
+ */
+export class IdbEngine implements Engine {
+  readonly durable = true;
+  private db: Promise<IDBPDatabase<JobrailDB>> | undefined;
+  private closed = false;
+
+  constructor(private readonly queue: string) {}
+
+  /** Opens (or reopens) the connection. */
+  connect(): Promise<IDBPDatabase<JobrailDB>> {
+    if (this.closed) return Promise.reject(new JobrailError(`Queue "${this.queue}" is closed: open it again with openQueue()`));
+    this.db ??= openDB<JobrailDB>(dbName(this.queue), DB_VERSION, {
+      upgrade: (db, oldVersion, _newVersion, tx) => upgrade(db, oldVersion, tx),
+      blocked: () => {
+        // Another tab holds an older version open; it is told (`blocking`) and closes.
+      },
+      blocking: () => {
+        // A newer version wants the database: step aside, the next call reopens it.
+        void this.db?.then((db) => db.close());
+        this.db = undefined;
+      },
+      terminated: () => {
+        this.db = undefined;
+      },
+    }).catch((error: unknown) => {
+      this.db = undefined;
+      throw storageError(`open the database of queue "${this.queue}"`, error);
+    });
+    return this.db;
+  }
+
+  read<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.run('readonly', fn, 'default');
+  }
+
+  write<T>(fn: (tx: Tx) => Promise<T>, durability: 'strict' | 'relaxed'): Promise<T> {
+    return this.run('readwrite', fn, durability);
+  }
+
+  private async run<T>(mode: IDBTransactionMode, fn: (tx: Tx) => Promise<T>, durability: IDBTransactionDurability): Promise<T> {
+    const db = await this.connect();
+    let tx: RwTx;
+    try {
+      tx = db.transaction([JOBS, META], mode as 'readwrite', { durability }) as unknown as RwTx;
+    } catch (error) {
+      // InvalidStateError: the connection was closed under us. Reopen once.
+      this.db = undefined;
+      if (this.closed) throw new JobrailError(`Queue "${this.queue}" is closed: open it again with openQueue()`, { cause: error });
+      const again = await this.connect();
+      tx = again.transaction([JOBS, META], mode as 'readwrite', { durability }) as unknown as RwTx;
+    }
+    let result: T;
+    try {
+      result = await fn(ops(tx));
+    } catch (error) {
+      try {
+        tx.abort();
+      } catch {
+        // already finished or aborted
+      }
+      await tx.done.catch(() => undefined);
+      throw error;
+    }
+    try {
+      await tx.done;
+    } catch (error) {
+      throw storageError(mode === 'readwrite' ? 'write to the queue' : 'read the queue', error);
+    }
+    return result;
+  }
+
+  close(): void {
+    this.closed = true;
+    void this.db?.then((db) => db.close()).catch(() => undefined);
+    this.db = undefined;
+  }
+}
+
+export const INDEX_NAMES = Object.keys(INDEXES) as IndexName[];

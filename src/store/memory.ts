@@ -1,0 +1,192 @@
+import { JobrailError } from '../errors.js';
+import type { Direction, Engine, Key, Range, Tx } from './engine.js';
+import type { JobRecord } from './record.js';
+import { INDEXES, type IndexName } from './schema.js';
+
+/** IndexedDB key order for the key types jobrail uses: number < string < array. */
+export function compareKeys(a: Key, b: Key): number {
+  const rank = (k: Key) => (typeof k === 'number' ? 0 : typeof k === 'string' ? 1 : 2);
+  const ra = rank(a);
+  const rb = rank(b);
+  if (ra !== rb) return ra - rb;
+  if (Array.isArray(a) && Array.isArray(b)) {
+    for (let i = 0; i < Math.min(a.length, b.length); i++) {
+      const c = compareKeys(a[i] as Key, b[i] as Key);
+      if (c !== 0) return c;
+    }
+    return a.length - b.length;
+  }
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+interface Entry {
+  key: Key;
+  id: string;
+}
+
+const compareEntries = (a: Entry, b: Entry): number => compareKeys(a.key, b.key) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+/** A sorted array of (key, id): binary search for bounds, so walks cost what they return. */
+class SortedIndex {
+  readonly entries: Entry[] = [];
+
+  private lowerBound(probe: (e: Entry) => boolean): number {
+    let lo = 0;
+    let hi = this.entries.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (probe(this.entries[mid] as Entry)) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  insert(entry: Entry): void {
+    this.entries.splice(this.lowerBound((e) => compareEntries(e, entry) < 0), 0, entry);
+  }
+
+  remove(entry: Entry): void {
+    const at = this.lowerBound((e) => compareEntries(e, entry) < 0);
+    if (at < this.entries.length && compareEntries(this.entries[at] as Entry, entry) === 0) this.entries.splice(at, 1);
+  }
+
+  has(key: Key): boolean {
+    const at = this.lowerBound((e) => compareKeys(e.key, key) < 0);
+    return at < this.entries.length && compareKeys((this.entries[at] as Entry).key, key) === 0;
+  }
+
+  /** [start, end) positions of the entries within `range`. */
+  span(range: Range | undefined): [number, number] {
+    const start = range?.lower === undefined ? 0 : this.lowerBound((e) => compareKeys(e.key, range.lower as Key) < (range.lowerOpen ? 1 : 0));
+    const end = range?.upper === undefined ? this.entries.length : this.lowerBound((e) => compareKeys(e.key, range.upper as Key) < (range.upperOpen ? 0 : 1));
+    return [start, Math.max(start, end)];
+  }
+}
+
+const INDEX_NAMES = Object.keys(INDEXES) as IndexName[];
+const indexKey = (rec: JobRecord, index: IndexName): Key | undefined =>
+  (rec as unknown as Record<string, Key | undefined>)[INDEXES[index].keyPath];
+
+/**
+ * Non-durable storage private to this tab or runtime, with the same ordering and atomicity
+ * as IndexedDB: transactions run one at a time and roll back when they throw. Values are
+ * structured-cloned in and out, as IndexedDB does, so data that IndexedDB would refuse is
+ * refused here too.
+ */
+export class MemoryEngine implements Engine {
+  readonly durable = false;
+  private readonly jobs = new Map<string, JobRecord>();
+  private readonly meta = new Map<string, unknown>();
+  private readonly indexes = new Map<IndexName, SortedIndex>(INDEX_NAMES.map((name) => [name, new SortedIndex()]));
+  private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  constructor(private readonly name: string) {}
+
+  read<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.run(fn);
+  }
+
+  write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.run(fn);
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+
+  private run<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    const result = this.queue.then(async () => {
+      if (this.closed) throw new JobrailError(`Queue "${this.name}" is closed: open it again with openQueue()`);
+      const undoJobs = new Map<string, JobRecord | undefined>();
+      const undoMeta = new Map<string, unknown>();
+      try {
+        return await fn(this.ops(undoJobs, undoMeta));
+      } catch (error) {
+        for (const [id, before] of undoJobs) this.setJob(id, before);
+        for (const [key, before] of undoMeta) {
+          if (before === undefined) this.meta.delete(key);
+          else this.meta.set(key, before);
+        }
+        throw error;
+      }
+    });
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  private setJob(id: string, rec: JobRecord | undefined): void {
+    const old = this.jobs.get(id);
+    for (const name of INDEX_NAMES) {
+      const index = this.indexes.get(name) as SortedIndex;
+      const oldKey = old && indexKey(old, name);
+      if (oldKey !== undefined) index.remove({ key: oldKey, id });
+      const newKey = rec && indexKey(rec, name);
+      if (newKey !== undefined) index.insert({ key: newKey, id });
+    }
+    if (rec) this.jobs.set(id, rec);
+    else this.jobs.delete(id);
+  }
+
+  private ops(undoJobs: Map<string, JobRecord | undefined>, undoMeta: Map<string, unknown>): Tx {
+    const remember = (id: string) => {
+      if (!undoJobs.has(id)) undoJobs.set(id, this.jobs.get(id));
+    };
+    const walk = (index: IndexName, range: Range | undefined, direction: Direction): Entry[] => {
+      const idx = this.indexes.get(index) as SortedIndex;
+      const [start, end] = idx.span(range);
+      const slice = idx.entries.slice(start, end);
+      return direction === 'prev' ? slice.reverse() : slice;
+    };
+    return {
+      get: async (id) => {
+        const rec = this.jobs.get(id);
+        return rec && structuredClone(rec);
+      },
+      put: async (rec) => {
+        const copy = structuredClone(rec);
+        const key = indexKey(copy, 'idempotencyKey');
+        const holder = key === undefined ? undefined : walk('idempotencyKey', { lower: key, upper: key }, 'next')[0];
+        if (holder && holder.id !== copy.id) {
+          throw new DOMException(`Unable to add key to index 'idempotencyKey': at least one key does not satisfy the uniqueness requirements.`, 'ConstraintError');
+        }
+        remember(copy.id);
+        this.setJob(copy.id, copy);
+      },
+      delete: async (id) => {
+        remember(id);
+        this.setJob(id, undefined);
+      },
+      getMeta: async <T>(key: string) => {
+        const value = this.meta.get(key);
+        return (value === undefined ? undefined : structuredClone(value)) as T | undefined;
+      },
+      putMeta: async (key, value) => {
+        if (!undoMeta.has(key)) undoMeta.set(key, this.meta.get(key));
+        this.meta.set(key, structuredClone(value));
+      },
+      first: async (index, range, direction = 'next') => {
+        const idx = this.indexes.get(index) as SortedIndex;
+        const [start, end] = idx.span(range);
+        if (start >= end) return undefined;
+        const entry = idx.entries[direction === 'next' ? start : end - 1] as Entry;
+        return { key: entry.key, id: entry.id };
+      },
+      ids: async (index, range, direction, offset, limit) => {
+        const idx = this.indexes.get(index) as SortedIndex;
+        const [start, end] = idx.span(range);
+        const out: string[] = [];
+        if (direction === 'next') {
+          for (let i = start + offset; i < end && out.length < limit; i++) out.push((idx.entries[i] as Entry).id);
+        } else {
+          for (let i = end - 1 - offset; i >= start && out.length < limit; i--) out.push((idx.entries[i] as Entry).id);
+        }
+        return out;
+      },
+      count: async (index, range) => {
+        const [start, end] = (this.indexes.get(index) as SortedIndex).span(range);
+        return end - start;
+      },
+    };
+  }
+}

@@ -1,0 +1,86 @@
+import type { SerializedError } from '../errors.js';
+import type { StoredOptions } from '../options.js';
+import type { Job, JobState } from '../types.js';
+
+/** A job as stored: the public snapshot plus lease, ordering and index fields. */
+export interface JobRecord {
+  id: string;
+  queue: string;
+  name: string;
+  data: unknown;
+  state: JobState;
+  priority: number;
+  attempts: number;
+  maxAttempts: number;
+  runAt: number;
+  createdAt: number;
+  updatedAt: number;
+  finishedAt: number | undefined;
+  progress: unknown;
+  result: unknown;
+  error: SerializedError | undefined;
+  idempotencyKey: string | undefined;
+  /** Enqueue order, from a counter in the same transaction as the insert. */
+  seq: number;
+  opts: StoredOptions;
+  /** A waiting job whose `runAt` has passed and was moved into the `ready` index. */
+  ready: boolean;
+  /** Fencing token of the current attempt; writes carrying another are refused. */
+  lease: string | undefined;
+  /** Runner that holds the lease (its Web Lock tells whether it is alive). */
+  owner: string | undefined;
+  /** Time lease: the holder must renew before this, or the job can be taken over. */
+  leaseUntil: number | undefined;
+  /** Attempts that killed or hung their worker. */
+  crashes: number;
+  // Derived index keys: set by `withKeys`, never by hand.
+  kState?: [string, number];
+  kName?: [string, number];
+  kStateName?: [string, string, number];
+  kReady?: [number, number, number];
+  kDue?: [number, number];
+  kFinished?: [string, number, number];
+}
+
+export const isWaiting = (state: JobState): boolean => state === 'pending' || state === 'retrying';
+export const isFinished = (state: JobState): boolean => state === 'completed' || state === 'failed';
+
+/** Recomputes the index key fields from the record's state: the one place they are set. */
+export function withKeys(rec: JobRecord): JobRecord {
+  const out: JobRecord = { ...rec };
+  delete out.kReady;
+  delete out.kDue;
+  delete out.kFinished;
+  if (out.idempotencyKey === undefined) delete (out as Partial<JobRecord>).idempotencyKey;
+  out.kState = [rec.state, rec.seq];
+  out.kName = [rec.name, rec.seq];
+  out.kStateName = [rec.state, rec.name, rec.seq];
+  if (isWaiting(rec.state)) {
+    if (rec.ready) out.kReady = [rec.opts.requiresNetwork ? 1 : 0, -rec.priority, rec.seq];
+    else out.kDue = [rec.runAt, rec.seq];
+  }
+  if (isFinished(rec.state) && rec.finishedAt !== undefined) out.kFinished = [rec.state, rec.finishedAt, rec.seq];
+  return out;
+}
+
+/** The public, read-only snapshot of a record. */
+export function toJob(rec: JobRecord): Job {
+  return {
+    id: rec.id,
+    queue: rec.queue,
+    name: rec.name,
+    data: rec.data,
+    state: rec.state,
+    priority: rec.priority,
+    attempts: rec.attempts,
+    maxAttempts: rec.maxAttempts,
+    runAt: rec.runAt,
+    createdAt: rec.createdAt,
+    updatedAt: rec.updatedAt,
+    finishedAt: rec.finishedAt,
+    progress: rec.progress,
+    result: rec.result,
+    error: rec.error,
+    idempotencyKey: rec.idempotencyKey,
+  };
+}

@@ -1,0 +1,147 @@
+import type { SerializedError } from './errors.js';
+
+/** The five states a job moves through. See the README's state diagram. */
+export type JobState = 'pending' | 'processing' | 'completed' | 'retrying' | 'failed';
+
+export const JOB_STATES: readonly JobState[] = ['pending', 'processing', 'completed', 'retrying', 'failed'];
+
+/** Map from job name to the type of its data, e.g. `{ email: { to: string } }`. */
+export type JobMap = Record<string, unknown>;
+
+/** A read-only snapshot of one job. Times are epoch milliseconds. */
+export interface Job<Data = unknown, Name extends string = string> {
+  readonly id: string;
+  readonly queue: string;
+  readonly name: Name;
+  readonly data: Data;
+  readonly state: JobState;
+  readonly priority: number;
+  /** Attempts that count: every started one, cut-off ones included. */
+  readonly attempts: number;
+  /** `retries + 1`. */
+  readonly maxAttempts: number;
+  /** Not run before this time. */
+  readonly runAt: number;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  /** When it became `completed` or `failed`. */
+  readonly finishedAt: number | undefined;
+  readonly progress: unknown;
+  /** The handler's return value, once `completed`. */
+  readonly result: unknown;
+  /** The last failure. */
+  readonly error: SerializedError | undefined;
+  readonly idempotencyKey: string | undefined;
+}
+
+/** The job snapshot for one name of a job map. */
+export type JobOf<M extends JobMap, N extends keyof M & string = keyof M & string> = {
+  [K in N]: Job<M[K], K>;
+}[N];
+
+/** Computes the wait before retry `attempt` (1 for the first retry) from the failure. */
+export type BackoffFunction = (attempt: number, error: SerializedError) => number;
+
+/** How long to wait before each retry. */
+export type Backoff =
+  | {
+      type: 'exponential';
+      /** Wait before the first retry, in ms. @default 1000 */
+      delay?: number;
+      /** Upper bound of any wait, in ms. @default 3_600_000 */
+      maxDelay?: number;
+      /** Draw the wait uniformly from [wait/2, wait], so that many failing jobs do not retry in lockstep. @default true */
+      jitter?: boolean;
+    }
+  | {
+      type: 'fixed';
+      /** Wait before every retry, in ms. */
+      delay: number;
+      /** @default false */
+      jitter?: boolean;
+    }
+  | BackoffFunction;
+
+/** Retention of completed jobs. */
+export type RemoveOnComplete = boolean | { age: number } | { count: number };
+
+/** Options of `add(name, data, options)`. */
+export interface JobOptions {
+  /** Integer; higher runs first; equal priority runs in enqueue order. @default 0 */
+  priority?: number;
+  /** Milliseconds from now before the job may run. Not with `runAt`. */
+  delay?: number;
+  /** A `Date` or epoch ms before which the job does not run. Not with `delay`. */
+  runAt?: Date | number;
+  /** Retries after the first attempt; `0` means one attempt only. @default 5 */
+  retries?: number;
+  /** @default { type: 'exponential', delay: 1000, maxDelay: 3_600_000, jitter: true } */
+  backoff?: Backoff;
+  /** Milliseconds per attempt; the handler's `signal` aborts and the attempt fails with `TimeoutError`. */
+  timeout?: number;
+  /** A stored job holding the same key makes `add` return that job instead of creating one. */
+  idempotencyKey?: string;
+  /** Run only while online; failures while offline use up no retry. @default false */
+  requiresNetwork?: boolean;
+  /** `true` deletes the job when it completes; `{ age }` / `{ count }` bound how many completed jobs are kept. @default false */
+  removeOnComplete?: RemoveOnComplete;
+}
+
+/** Options of `openQueue`. */
+export interface QueueOptions {
+  /** Where jobs live. @default 'indexeddb' where IndexedDB exists, else 'memory' */
+  storage?: 'indexeddb' | 'memory';
+  /** Job options applied to every `add` (an `add`'s own options win). */
+  defaults?: JobOptions;
+  /**
+   * Largest job data accepted, in bytes of its structured-clone estimate (Blobs count their size).
+   * @default 16 MiB — IndexedDB handles more, but a queue entry that large is usually a mistake.
+   */
+  maxDataBytes?: number;
+  /** Advanced: clock, timers, randomness, online state and locks, injected for tests. */
+  environment?: Partial<import('./environment.js').Environment>;
+}
+
+/** Filter of `list()`. */
+export interface ListOptions {
+  state?: JobState;
+  name?: string;
+  /** @default 50 */
+  limit?: number;
+  /** @default 0 */
+  offset?: number;
+}
+
+/** Filter of `clean()`. */
+export interface CleanOptions {
+  state: 'completed' | 'failed';
+  /** Only jobs whose `finishedAt` is more than this many ms ago. @default 0 */
+  olderThan?: number;
+  /** At most this many jobs. @default unlimited */
+  limit?: number;
+}
+
+/** Events of `queue.on`. All but `drained` receive the job snapshot after the change. */
+export type JobEventName = 'added' | 'active' | 'progress' | 'completed' | 'retrying' | 'failed' | 'removed';
+export type QueueEventName = JobEventName | 'drained';
+
+/** Context a handler receives next to the job's data. */
+export interface HandlerContext<Data = unknown> {
+  /** Snapshot of the job as claimed. */
+  job: Job<Data>;
+  /** 1-based number of this attempt. */
+  attempt: number;
+  /** Aborts on timeout, on `remove()` of the job, and when the runner stops without waiting. */
+  signal: AbortSignal;
+  /** The job's `idempotencyKey`, or its id: pass it to the server so a re-run is harmless. */
+  idempotencyKey: string;
+  /** Stores any storable value (e.g. 0…1) as the job's progress and broadcasts a `progress` event. */
+  progress(value: unknown): Promise<void>;
+  /** Ask for the next attempt in `ms` without counting this one as a failure (e.g. HTTP 429). */
+  retryLater(ms: number): never;
+}
+
+export type Handler<Data = unknown, Result = unknown> = (data: Data, ctx: HandlerContext<Data>) => Result | Promise<Result>;
+
+/** Handlers by job name. */
+export type Handlers<M extends JobMap = JobMap> = { [K in keyof M]?: Handler<M[K]> };

@@ -1,0 +1,63 @@
+/**
+ * `jobrail/worker`: the side of jobrail that runs inside a Web Worker. It must not import
+ * the main entry (no IndexedDB, no queue code in the worker).
+ */
+import { expose } from 'comlink';
+import { callHandler, handlerContext, type WireError } from './executor.js';
+import { HELLO, type WorkerApi } from './protocol.js';
+import type { Handlers, JobMap } from './types.js';
+
+export { JobrailError, PermanentError, TimeoutError, JobFailedError, RetryLaterError } from './errors.js';
+export type { Handler, HandlerContext, Handlers, Job, JobMap, JobState } from './types.js';
+
+function revive(reason: WireError): Error {
+  const error = new Error(reason.message);
+  error.name = reason.name;
+  return error;
+}
+
+/**
+ * Serves job handlers to a runner started with `startWorkers(queue, { worker })`.
+ * Call it once, at the top level of the worker module.
+ *
+ * @example
+ * serveHandlers({ upload: async (data, ctx) => { await fetch(data.url, { method: 'PUT', body: data.body, signal: ctx.signal }); } });
+ */
+export function serveHandlers<M extends JobMap = JobMap>(handlers: Handlers<M>, endpoint: Parameters<typeof expose>[1] = globalThis as never): void {
+  if (typeof handlers !== 'object' || handlers === null) throw new TypeError('Expected `handlers` of serveHandlers to be an object of functions by job name');
+  for (const [name, fn] of Object.entries(handlers)) {
+    if (typeof fn !== 'function') throw new TypeError(`Expected handler \`${name}\` to be a function`);
+  }
+  const controllers = new Map<number, AbortController>();
+  let report: (runId: number, value: unknown) => Promise<void> = async () => {};
+  const api: WorkerApi = {
+    hello: () => HELLO,
+    async init(lockName, progress) {
+      report = progress;
+      const locks = (globalThis as { navigator?: Navigator }).navigator?.locks;
+      if (!lockName || !locks) return;
+      await new Promise<void>((held) => {
+        // Held until the worker dies: its release is how the page learns of the death.
+        void locks.request(lockName, () => {
+          held();
+          return new Promise<never>(() => {});
+        });
+      });
+    },
+    async run(runId, job, attempt, idempotencyKey) {
+      const controller = new AbortController();
+      controllers.set(runId, controller);
+      try {
+        const handler = Object.prototype.hasOwnProperty.call(handlers, job.name) ? (handlers as Record<string, never>)[job.name] : undefined;
+        const ctx = handlerContext({ job, attempt, signal: controller.signal, idempotencyKey, progress: (value) => report(runId, value) });
+        return await callHandler(handler, job.name, job.data, ctx);
+      } finally {
+        controllers.delete(runId);
+      }
+    },
+    abort(runId, reason) {
+      controllers.get(runId)?.abort(revive(reason));
+    },
+  };
+  expose(api, endpoint);
+}

@@ -1,0 +1,131 @@
+/**
+ * Handlers shared by the e2e harness page and its worker. Each execution writes what it did
+ * into a separate IndexedDB database (`jobrail-e2e-log`), so tests judge the queue by the
+ * handlers' own record, not by the queue's.
+ */
+import { PermanentError, type Handlers } from 'jobrail/worker';
+
+export interface WorkData {
+  /** How long the handler works, in ms. */
+  ms?: number;
+  /** On this attempt the worker dies: 'close' calls self.close(), 'throw' throws from a timer. */
+  crashOnAttempt?: number;
+  crashMode?: 'close' | 'throw';
+  /** Crash on every attempt (a poison job). */
+  crashAlways?: boolean;
+  /** Ignore the abort signal and never return (busy-wait in a worker). */
+  hang?: boolean;
+  /** Fail attempts up to this number (then succeed). */
+  failUntil?: number;
+  permanent?: boolean;
+}
+
+export type LogKind = 'start' | 'end' | 'abort' | 'overlap' | 'after-complete';
+export interface LogEntry {
+  job: string;
+  queue: string;
+  attempt: number;
+  kind: LogKind;
+  t: number;
+  where: string;
+}
+
+let logDb: Promise<IDBDatabase> | undefined;
+function openLog(): Promise<IDBDatabase> {
+  logDb ??= new Promise((resolve, reject) => {
+    const req = indexedDB.open('jobrail-e2e-log', 1);
+    req.onupgradeneeded = () => req.result.createObjectStore('events', { autoIncrement: true });
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+  return logDb;
+}
+
+export async function log(entry: Omit<LogEntry, 't' | 'where'>): Promise<void> {
+  const db = await openLog();
+  const where = typeof document === 'undefined' ? 'worker' : 'page';
+  await new Promise<void>((resolve, reject) => {
+    const tx = db.transaction('events', 'readwrite', { durability: 'strict' });
+    tx.objectStore('events').add({ ...entry, t: performance.timeOrigin + performance.now(), where });
+    tx.oncomplete = () => resolve();
+    tx.onerror = () => reject(tx.error);
+  });
+}
+
+export async function readLog(): Promise<LogEntry[]> {
+  const db = await openLog();
+  return new Promise((resolve, reject) => {
+    const req = db.transaction('events').objectStore('events').getAll();
+    req.onsuccess = () => resolve(req.result as LogEntry[]);
+    req.onerror = () => reject(req.error);
+  });
+}
+
+/** Reads the job's state straight from jobrail's database: a run after `completed` is a violation. */
+function storedState(queue: string, id: string): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const req = indexedDB.open(`jobrail:${queue}`);
+    req.onsuccess = () => {
+      const db = req.result;
+      const get = db.transaction('jobs').objectStore('jobs').get(id);
+      get.onsuccess = () => {
+        resolve((get.result as { state?: string } | undefined)?.state);
+        db.close();
+      };
+      get.onerror = () => {
+        resolve(undefined);
+        db.close();
+      };
+    };
+    req.onerror = () => resolve(undefined);
+  });
+}
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    }, { once: true });
+  });
+
+export const handlers: Handlers<{ work: WorkData }> = {
+  async work(data, ctx) {
+    const { id, queue } = ctx.job;
+    const base = { job: id, queue, attempt: ctx.attempt };
+    // Holding a lock named after the job proves no two executions overlap: a second one
+    // finds it taken. The browser frees it when the holder dies.
+    const locks = navigator.locks;
+    return locks.request(`e2e-exec:${queue}:${id}`, { ifAvailable: true }, async (lock) => {
+      if (!lock) {
+        await log({ ...base, kind: 'overlap' });
+        throw new Error('overlap');
+      }
+      if ((await storedState(queue, id)) === 'completed') await log({ ...base, kind: 'after-complete' });
+      await log({ ...base, kind: 'start' });
+      ctx.signal.addEventListener('abort', () => void log({ ...base, kind: 'abort' }), { once: true });
+      if (data.crashAlways || data.crashOnAttempt === ctx.attempt) {
+        if (data.crashMode === 'throw') {
+          setTimeout(() => {
+            throw new Error('worker crash from a timer');
+          });
+          await new Promise(() => {});
+        }
+        (globalThis as unknown as { close(): void }).close();
+        await new Promise(() => {});
+      }
+      if (data.hang) {
+        const until = Date.now() + 60_000;
+        while (Date.now() < until) {
+          // busy: ignores the signal
+        }
+      }
+      await sleep(data.ms ?? 0, ctx.signal);
+      if (data.permanent) throw new PermanentError('permanent failure');
+      if (data.failUntil !== undefined && ctx.attempt <= data.failUntil) throw new Error(`failing attempt ${String(ctx.attempt)}`);
+      await log({ ...base, kind: 'end' });
+      return { ok: true, attempt: ctx.attempt };
+    });
+  },
+};

@@ -1,0 +1,4 @@
+import { serveHandlers } from 'jobrail/worker';
+import { handlers } from './harness-handlers.js';
+
+serveHandlers(handlers);

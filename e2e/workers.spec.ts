@@ -1,0 +1,128 @@
+import { expect, test } from '@playwright/test';
+import { checkInvariants, counts, openHarness, readLog, waitCompleted } from './harness.js';
+
+test.describe('handlers in a Web Worker pool', () => {
+  test('jobs in a worker pool complete, each exactly once', async ({ page }) => {
+    await openHarness(page, { queue: 'pool', mode: 'worker', workers: 2, concurrency: 4, start: 1 });
+    await page.evaluate(() => window.h.addMany(40, { ms: 5 }));
+    await waitCompleted(page, 40);
+    const { overlaps, afterComplete, starts, ends } = checkInvariants(await readLog(page));
+    expect(overlaps).toBe(0);
+    expect(afterComplete).toBe(0);
+    expect(starts.size).toBe(40);
+    expect([...ends.values()].every((n) => n === 1)).toBe(true);
+    // Handlers ran in workers, not on the page.
+    expect((await readLog(page)).every((e) => e.where === 'worker')).toBe(true);
+  });
+
+  test('a worker that closes itself mid-job is replaced and the job completes on a later attempt', async ({ page }) => {
+    await openHarness(page, { queue: 'crash-close', mode: 'worker', workers: 1, concurrency: 1, start: 1 });
+    const id = await page.evaluate(async () => (await window.h.add({ ms: 5, crashOnAttempt: 1, crashMode: 'close' }, { backoff: { type: 'fixed', delay: 50 } })).id);
+    expect(await page.evaluate((jobId) => window.h.waitFor(jobId), id)).toEqual({ ok: true, attempt: 2 });
+    const job = await page.evaluate((jobId) => window.h.get(jobId), id);
+    expect(job?.attempts).toBe(2);
+  });
+
+  test('an uncaught error in the worker fails the attempt, which retries and completes', async ({ page }) => {
+    await openHarness(page, { queue: 'crash-throw', mode: 'worker', workers: 1, concurrency: 1, start: 1 });
+    const id = await page.evaluate(async () => (await window.h.add({ ms: 5, crashOnAttempt: 1, crashMode: 'throw' }, { backoff: { type: 'fixed', delay: 50 } })).id);
+    expect(await page.evaluate((jobId) => window.h.waitFor(jobId), id)).toEqual({ ok: true, attempt: 2 });
+  });
+
+  test('a job that kills its worker every time ends in failed after maxCrashes, and other jobs still run', async ({ page }) => {
+    await openHarness(page, { queue: 'poison', mode: 'worker', workers: 1, concurrency: 1, start: 1 });
+    const poison = await page.evaluate(async () => (await window.h.add({ crashAlways: true }, { retries: 10, backoff: { type: 'fixed', delay: 10 } })).id);
+    const good = await page.evaluate(async () => (await window.h.add({ ms: 1 })).id);
+    const error = await page.evaluate(async (jobId) => {
+      try {
+        await window.h.waitFor(jobId);
+        return 'completed';
+      } catch (e) {
+        return (e as Error).message;
+      }
+    }, poison);
+    expect(error).toMatch(/killed or hung its worker 2 times/);
+    expect((await page.evaluate((jobId) => window.h.get(jobId), poison))?.attempts).toBe(2);
+    expect(await page.evaluate((jobId) => window.h.waitFor(jobId), good)).toEqual({ ok: true, attempt: 1 });
+  });
+
+  test('a hung handler with a timeout is cut off by terminating its worker and fails with TimeoutError', async ({ page }) => {
+    await openHarness(page, { queue: 'hang', mode: 'worker', workers: 1, concurrency: 1, start: 1 });
+    const id = await page.evaluate(async () => (await window.h.add({ hang: true }, { timeout: 300, retries: 0 })).id);
+    const job = await page.evaluate(async (jobId) => {
+      try {
+        await window.h.waitFor(jobId);
+      } catch (e) {
+        return (e as { job: { state: string; error: { name: string; message: string } } }).job;
+      }
+      return undefined;
+    }, id);
+    expect(job?.state).toBe('failed');
+    expect(job?.error.name).toBe('TimeoutError');
+    // The pool replaced the terminated worker: the next job runs.
+    const next = await page.evaluate(async () => (await window.h.add({ ms: 1 })).id);
+    expect(await page.evaluate((jobId) => window.h.waitFor(jobId), next)).toEqual({ ok: true, attempt: 1 });
+  });
+
+  test('a handler that honours its signal on timeout fails with TimeoutError and keeps its worker', async ({ page }) => {
+    await openHarness(page, { queue: 'timeout', mode: 'worker', workers: 1, concurrency: 1, start: 1 });
+    const id = await page.evaluate(async () => (await window.h.add({ ms: 10_000 }, { timeout: 200, retries: 0 })).id);
+    const name = await page.evaluate(async (jobId) => {
+      try {
+        await window.h.waitFor(jobId);
+      } catch (e) {
+        return (e as { job: { error: { name: string } } }).job.error.name;
+      }
+      return 'completed';
+    }, id);
+    expect(name).toBe('TimeoutError');
+    const aborts = (await readLog(page)).filter((e) => e.kind === 'abort' && e.job === id);
+    expect(aborts).toHaveLength(1);
+  });
+
+  test('remove() of a running job aborts its handler and discards its outcome', async ({ page }) => {
+    await openHarness(page, { queue: 'remove', mode: 'worker', workers: 1, concurrency: 1, start: 1 });
+    const id = await page.evaluate(async () => (await window.h.add({ ms: 30_000 })).id);
+    await expect.poll(async () => (await readLog(page)).some((e) => e.kind === 'start' && e.job === id)).toBe(true);
+    expect(await page.evaluate((jobId) => window.h.remove(jobId), id)).toBe(true);
+    await expect.poll(async () => (await readLog(page)).some((e) => e.kind === 'abort' && e.job === id)).toBe(true);
+    expect(await page.evaluate((jobId) => window.h.get(jobId), id)).toBeUndefined();
+    // The slot is free again.
+    const next = await page.evaluate(async () => (await window.h.add({ ms: 1 })).id);
+    expect(await page.evaluate((jobId) => window.h.waitFor(jobId), next)).toEqual({ ok: true, attempt: 1 });
+  });
+
+  test('a worker script that does not call serveHandlers is refused with an error that says so', async ({ page }) => {
+    await openHarness(page, { queue: 'bad-worker' });
+    const message = await page.evaluate(async () => {
+      try {
+        await window.h.start({ mode: 'bad-worker' });
+        return 'started';
+      } catch (e) {
+        return (e as Error).message;
+      }
+    });
+    expect(message).toMatch(/serveHandlers/);
+  });
+
+  test('Blob, ArrayBuffer and typed array data reach a worker handler intact', async ({ page }) => {
+    await openHarness(page, { queue: 'binary' });
+    const result = await page.evaluate(async () => {
+      const { openQueue, startWorkers } = await import('/src/index.ts' as string);
+      const q = await openQueue('binary-data');
+      const runner = startWorkers(q, { worker: () => new Worker(new URL('/e2e/pages/binary.worker.ts', location.href), { type: 'module' }) });
+      const job = await q.add('inspect', { blob: new Blob(['hello blob'], { type: 'text/plain' }), buf: new Uint8Array([1, 2, 3]).buffer, arr: new Float64Array([1.5, 2.5]) });
+      const out = await q.waitFor(job.id);
+      await runner.stop();
+      return out;
+    });
+    expect(result).toEqual({ blobText: 'hello blob', blobType: 'text/plain', buf: [1, 2, 3], arr: [1.5, 2.5] });
+  });
+
+  test('counts carry the whole history: nothing is left processing after a run', async ({ page }) => {
+    await openHarness(page, { queue: 'tidy', mode: 'worker', workers: 2, concurrency: 2, start: 1 });
+    await page.evaluate(() => window.h.addMany(10, { ms: 1, failUntil: 1 }, { backoff: { type: 'fixed', delay: 20 } }));
+    await waitCompleted(page, 10);
+    expect(await counts(page)).toEqual({ pending: 0, processing: 0, completed: 10, retrying: 0, failed: 0 });
+  });
+});

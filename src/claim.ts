@@ -29,8 +29,8 @@ const PROMOTE_BATCH = 256;
 async function promoteDue(tx: Tx, now: number): Promise<void> {
   const ids = await tx.ids('due', { upper: [now, []] }, 'next', 0, PROMOTE_BATCH);
   for (const id of ids) {
-    const rec = await tx.get(id);
-    if (rec) await tx.put(withKeys({ ...rec, ready: true }));
+    const rec = await tx.head(id);
+    if (rec) await tx.putHead(withKeys({ ...rec, ready: true }));
   }
 }
 
@@ -74,7 +74,7 @@ export function claimNext(engine: Engine, req: ClaimRequest): Promise<ClaimResul
       owner: req.owner,
       leaseUntil: req.leaseUntil,
     });
-    await tx.put(claimed);
+    await tx.putHead(claimed);
     return { job: claimed };
   }, 'relaxed');
 }

@@ -238,7 +238,7 @@ export class Dispatcher {
     }
     if (flight.abandon) {
       const released = await releaseJob(this.q.engine, rec.id, flight.lease, env.now());
-      if (released) this.emit('retrying', released);
+      if (released) this.emit(released.state === 'failed' ? 'failed' : 'retrying', { ...released, data: rec.data });
       return;
     }
     if (flight.discard) return;
@@ -297,7 +297,7 @@ export class Dispatcher {
       res = await settleAttempt(engine, id, flight.lease, { type: 'failed', error: serializeError(new JobrailError(message)) }, ctx());
     }
     if (!res.ok) return;
-    const rec = res.value.job;
+    const rec = { ...res.value.job, data: flight.rec.data };
     if (rec.state !== 'retrying') this.q.backoffFns.delete(id);
     this.emit(rec.state === 'completed' ? 'completed' : rec.state === 'failed' ? 'failed' : 'retrying', rec);
     if (rec.state === 'retrying') this.q.hub.emit({ kind: 'wake' });
@@ -315,7 +315,7 @@ export class Dispatcher {
       if (!flight.discard) this.lose(flight);
       return;
     }
-    this.emit('progress', res.value);
+    this.emit('progress', { ...res.value, data: flight.rec.data });
   }
 
   /**

@@ -22,7 +22,7 @@ export function retryJob(engine: Engine, id: string, now: number): Promise<JobRe
     const rec = await tx.get(id);
     if (!rec || rec.state !== 'failed') return undefined;
     const next = revive(rec, now);
-    await tx.put(next);
+    await tx.putHead(next);
     return next;
   }, 'relaxed');
 }
@@ -37,10 +37,10 @@ export async function retryAllFailed(engine: Engine, now: number): Promise<JobRe
       const ids = await tx.ids('state', prefix('failed'), 'next', 0, BATCH);
       const revived: JobRecord[] = [];
       for (const id of ids) {
-        const rec = await tx.get(id);
+        const rec = await tx.head(id);
         if (!rec) continue;
         const next = revive(rec, now);
-        await tx.put(next);
+        await tx.putHead(next);
         revived.push(next);
       }
       return revived;
@@ -61,7 +61,7 @@ export async function cleanJobs(engine: Engine, state: 'completed' | 'failed', o
       const ids = await tx.ids('finished', range, 'next', 0, Math.min(BATCH, limit - out.length));
       const removed: JobRecord[] = [];
       for (const id of ids) {
-        const rec = await tx.get(id);
+        const rec = await tx.head(id);
         if (!rec) continue;
         await tx.delete(id);
         removed.push(rec);

@@ -14,15 +14,16 @@ export function reclaimOrphans(engine: Engine, now: number, alive: AliveOwners |
     const ids = await tx.ids('state', prefix('processing'), 'next', 0, 10_000);
     const out: JobRecord[] = [];
     for (const id of ids) {
-      const rec = await tx.get(id);
+      const rec = await tx.head(id);
       if (!rec) continue;
       const orphan = alive
         ? !alive.owners.has(rec.owner ?? '') && rec.updatedAt < alive.at
         : rec.leaseUntil === undefined || rec.leaseUntil < now;
       if (!orphan) continue;
       const next = cutOff(rec, now, 'Attempt cut off: the tab or runner running it stopped (closed, reloaded or crashed)');
-      await tx.put(next);
-      out.push(next);
+      await tx.putHead(next);
+      // Events carry the whole job: read the data of the few jobs taken over.
+      out.push({ ...next, data: (await tx.get(id))?.data });
     }
     return out;
   }, 'relaxed');
@@ -40,10 +41,10 @@ export function cutOff(rec: JobRecord, now: number, message: string): JobRecord 
 /** Gives a job this runner holds back to the queue (runner closing), fenced by its lease. */
 export function releaseJob(engine: Engine, id: string, lease: string, now: number): Promise<JobRecord | undefined> {
   return engine.write(async (tx) => {
-    const rec = await tx.get(id);
+    const rec = await tx.head(id);
     if (!rec || rec.state !== 'processing' || rec.lease !== lease) return undefined;
     const next = cutOff(rec, now, 'Attempt cut off: its runner was stopped before it finished');
-    await tx.put(next);
+    await tx.putHead(next);
     return next;
   }, 'relaxed');
 }

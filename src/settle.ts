@@ -80,7 +80,7 @@ async function retainCompleted(tx: Tx, rec: JobRecord, now: number): Promise<boo
 export type Fenced<T> = { ok: true; value: T } | { ok: false; current: JobRecord | undefined };
 
 /**
- * Runs `change` on a job only if `lease` is still its lease and it is `processing`:
+ * Runs `change` on a job (read without its data) only if `lease` is still its lease and it is `processing`:
  * a runner that lost its lease can no longer complete, fail or update the job.
  */
 export function fencedWrite<T>(
@@ -91,7 +91,7 @@ export function fencedWrite<T>(
   change: (tx: Tx, rec: JobRecord) => Promise<T>,
 ): Promise<Fenced<T>> {
   return engine.write(async (tx): Promise<Fenced<T>> => {
-    const rec = await tx.get(id);
+    const rec = await tx.head(id);
     if (!rec || rec.state !== 'processing' || rec.lease !== lease) return { ok: false, current: rec };
     return { ok: true, value: await change(tx, rec) };
   }, durability);
@@ -107,7 +107,7 @@ export interface Settled {
 export function settleAttempt(engine: Engine, id: string, lease: string, outcome: Outcome, ctx: SettleContext): Promise<Fenced<Settled>> {
   return fencedWrite(engine, id, lease, 'relaxed', async (tx, rec) => {
     const next = applyOutcome(rec, outcome, ctx);
-    await tx.put(next);
+    await tx.putHead(next);
     const removed = next.state === 'completed' ? await retainCompleted(tx, next, ctx.now) : false;
     return { job: next, removed };
   });
@@ -117,7 +117,7 @@ export function settleAttempt(engine: Engine, id: string, lease: string, outcome
 export function renewLease(engine: Engine, id: string, lease: string, leaseUntil: number): Promise<Fenced<JobRecord>> {
   return fencedWrite(engine, id, lease, 'relaxed', async (tx, rec) => {
     const next = { ...rec, leaseUntil };
-    await tx.put(next);
+    await tx.putHead(next);
     return next;
   });
 }
@@ -126,7 +126,7 @@ export function renewLease(engine: Engine, id: string, lease: string, leaseUntil
 export function recordProgress(engine: Engine, id: string, lease: string, progress: unknown, now: number): Promise<Fenced<JobRecord>> {
   return fencedWrite(engine, id, lease, 'relaxed', async (tx, rec) => {
     const next = { ...rec, progress, updatedAt: now };
-    await tx.put(next);
+    await tx.putHead(next);
     return next;
   });
 }

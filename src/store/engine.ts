@@ -16,8 +16,15 @@ export type Direction = 'next' | 'prev';
 
 /** What a transaction may do. Nothing but these calls may be awaited inside one. */
 export interface Tx {
+  /** The whole job, its data included. */
   get(id: string): Promise<JobRecord | undefined>;
+  /** The job without reading its data (`data` is undefined): for transitions, which never need it. */
+  head(id: string): Promise<JobRecord | undefined>;
+  /** Writes the whole job, its data included. */
   put(rec: JobRecord): Promise<void>;
+  /** Writes everything but the data, which stays as stored. */
+  putHead(rec: JobRecord): Promise<void>;
+  /** Deletes the job and its data. */
   delete(id: string): Promise<void>;
   getMeta<T>(key: string): Promise<T | undefined>;
   putMeta(key: string, value: unknown): Promise<void>;

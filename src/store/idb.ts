@@ -2,10 +2,17 @@ import { openDB, type IDBPDatabase, type IDBPTransaction } from 'idb';
 import { JobrailError, storageError } from '../errors.js';
 import type { Direction, Engine, Range, Tx } from './engine.js';
 import type { JobRecord } from './record.js';
-import { DB_VERSION, INDEXES, JOBS, META, dbName, type IndexName, type JobrailDB } from './schema.js';
+import { DB_VERSION, JOBS, META, PAYLOADS, dbName, type IndexName, type JobrailDB } from './schema.js';
 import { upgrade } from './migrations.js';
 
-type RwTx = IDBPTransaction<JobrailDB, ('jobs' | 'meta')[], 'readwrite' | 'readonly'>;
+type RwTx = IDBPTransaction<JobrailDB, ('jobs' | 'meta' | 'payloads')[], 'readwrite' | 'readonly'>;
+const STORES = [JOBS, META, PAYLOADS] as const;
+
+/** The job record without its data, as kept in the jobs store. */
+function stripData(rec: JobRecord): JobRecord {
+  const { data: _data, ...head } = rec;
+  return head as JobRecord;
+}
 
 function toRange(range: Range | undefined): IDBKeyRange | undefined {
   if (!range) return undefined;
@@ -19,14 +26,32 @@ function toRange(range: Range | undefined): IDBKeyRange | undefined {
 function ops(tx: RwTx): Tx {
   const jobs = tx.objectStore(JOBS);
   const meta = tx.objectStore(META);
+  const payloads = tx.objectStore(PAYLOADS);
+  type Writable<V> = { put(v: V, k?: string): Promise<unknown>; delete(k: string): Promise<void> };
+  const jobsW = jobs as unknown as Writable<JobRecord>;
+  const payloadsW = payloads as unknown as Writable<{ data: unknown }>;
+  const head = async (id: string) => {
+    const rec = await jobs.get(id);
+    return rec && ({ ...rec, data: undefined } as JobRecord);
+  };
   return {
-    get: (id) => jobs.get(id),
+    get: async (id) => {
+      const rec = await head(id);
+      if (!rec) return undefined;
+      rec.data = (await payloads.get(id))?.data;
+      return rec;
+    },
+    head,
     put: async (rec) => {
-      if (!('put' in jobs)) throw new Error('read-only transaction');
-      await (jobs as unknown as { put(v: JobRecord): Promise<unknown> }).put(rec);
+      await jobsW.put(stripData(rec));
+      await payloadsW.put({ data: rec.data }, rec.id);
+    },
+    putHead: async (rec) => {
+      await jobsW.put(stripData(rec));
     },
     delete: async (id) => {
-      await (jobs as unknown as { delete(k: string): Promise<void> }).delete(id);
+      await jobsW.delete(id);
+      await payloadsW.delete(id);
     },
     getMeta: async <T>(key: string) => (await meta.get(key)) as T | undefined,
     putMeta: async (key, value) => {
@@ -97,13 +122,13 @@ export class IdbEngine implements Engine {
     const db = await this.connect();
     let tx: RwTx;
     try {
-      tx = db.transaction([JOBS, META], mode as 'readwrite', { durability }) as unknown as RwTx;
+      tx = db.transaction(STORES, mode as 'readwrite', { durability }) as unknown as RwTx;
     } catch (error) {
       // InvalidStateError: the connection was closed under us. Reopen once.
       this.db = undefined;
       if (this.closed) throw new JobrailError(`Queue "${this.queue}" is closed: open it again with openQueue()`, { cause: error });
       const again = await this.connect();
-      tx = again.transaction([JOBS, META], mode as 'readwrite', { durability }) as unknown as RwTx;
+      tx = again.transaction(STORES, mode as 'readwrite', { durability }) as unknown as RwTx;
     }
     let result: T;
     try {
@@ -131,5 +156,3 @@ export class IdbEngine implements Engine {
     this.db = undefined;
   }
 }
-
-export const INDEX_NAMES = Object.keys(INDEXES) as IndexName[];

@@ -75,7 +75,9 @@ const indexKey = (rec: JobRecord, index: IndexName): Key | undefined =>
  */
 export class MemoryEngine implements Engine {
   readonly durable = false;
+  /** Job records without their data, as in IndexedDB's jobs store. */
   private readonly jobs = new Map<string, JobRecord>();
+  private readonly payloads = new Map<string, unknown>();
   private readonly meta = new Map<string, unknown>();
   private readonly indexes = new Map<IndexName, SortedIndex>(INDEX_NAMES.map((name) => [name, new SortedIndex()]));
   private queue: Promise<unknown> = Promise.resolve();
@@ -98,12 +100,16 @@ export class MemoryEngine implements Engine {
   private run<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     const result = this.queue.then(async () => {
       if (this.closed) throw new JobrailError(`Queue "${this.name}" is closed: open it again with openQueue()`);
-      const undoJobs = new Map<string, JobRecord | undefined>();
+      const undoJobs = new Map<string, { rec: JobRecord | undefined; data: unknown }>();
       const undoMeta = new Map<string, unknown>();
       try {
         return await fn(this.ops(undoJobs, undoMeta));
       } catch (error) {
-        for (const [id, before] of undoJobs) this.setJob(id, before);
+        for (const [id, before] of undoJobs) {
+          this.setJob(id, before.rec);
+          if (before.rec) this.payloads.set(id, before.data);
+          else this.payloads.delete(id);
+        }
         for (const [key, before] of undoMeta) {
           if (before === undefined) this.meta.delete(key);
           else this.meta.set(key, before);
@@ -128,9 +134,24 @@ export class MemoryEngine implements Engine {
     else this.jobs.delete(id);
   }
 
-  private ops(undoJobs: Map<string, JobRecord | undefined>, undoMeta: Map<string, unknown>): Tx {
+  private ops(undoJobs: Map<string, { rec: JobRecord | undefined; data: unknown }>, undoMeta: Map<string, unknown>): Tx {
     const remember = (id: string) => {
-      if (!undoJobs.has(id)) undoJobs.set(id, this.jobs.get(id));
+      if (!undoJobs.has(id)) undoJobs.set(id, { rec: this.jobs.get(id), data: this.payloads.get(id) });
+    };
+    const head = async (id: string) => {
+      const rec = this.jobs.get(id);
+      return rec && ({ ...structuredClone(rec), data: undefined } as JobRecord);
+    };
+    const writeHead = (rec: JobRecord) => {
+      const { data: _data, ...rest } = rec;
+      const copy = structuredClone(rest) as JobRecord;
+      const key = indexKey(copy, 'idempotencyKey');
+      const holder = key === undefined ? undefined : walk('idempotencyKey', { lower: key, upper: key }, 'next')[0];
+      if (holder && holder.id !== copy.id) {
+        throw new DOMException(`Unable to add key to index 'idempotencyKey': at least one key does not satisfy the uniqueness requirements.`, 'ConstraintError');
+      }
+      remember(copy.id);
+      this.setJob(copy.id, copy);
     };
     const walk = (index: IndexName, range: Range | undefined, direction: Direction): Entry[] => {
       const idx = this.indexes.get(index) as SortedIndex;
@@ -140,22 +161,23 @@ export class MemoryEngine implements Engine {
     };
     return {
       get: async (id) => {
-        const rec = this.jobs.get(id);
-        return rec && structuredClone(rec);
+        const rec = await head(id);
+        if (rec) rec.data = structuredClone(this.payloads.get(id));
+        return rec;
       },
+      head,
       put: async (rec) => {
-        const copy = structuredClone(rec);
-        const key = indexKey(copy, 'idempotencyKey');
-        const holder = key === undefined ? undefined : walk('idempotencyKey', { lower: key, upper: key }, 'next')[0];
-        if (holder && holder.id !== copy.id) {
-          throw new DOMException(`Unable to add key to index 'idempotencyKey': at least one key does not satisfy the uniqueness requirements.`, 'ConstraintError');
-        }
-        remember(copy.id);
-        this.setJob(copy.id, copy);
+        const data = structuredClone(rec.data);
+        writeHead(rec);
+        this.payloads.set(rec.id, data);
+      },
+      putHead: async (rec) => {
+        writeHead(rec);
       },
       delete: async (id) => {
         remember(id);
         this.setJob(id, undefined);
+        this.payloads.delete(id);
       },
       getMeta: async <T>(key: string) => {
         const value = this.meta.get(key);

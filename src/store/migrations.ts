@@ -1,5 +1,5 @@
 import type { IDBPDatabase, IDBPTransaction, StoreNames } from 'idb';
-import { INDEXES, JOBS, META, type IndexName, type JobrailDB } from './schema.js';
+import { INDEXES, JOBS, META, PAYLOADS, type IndexName, type JobrailDB } from './schema.js';
 
 /**
  * Brings a database from `oldVersion` to the current version, step by step.
@@ -16,6 +16,7 @@ export function upgrade(
       jobs.createIndex(name as IndexName, spec.keyPath, { unique: spec.unique });
     }
     db.createObjectStore(META);
+    db.createObjectStore(PAYLOADS);
   }
   void tx;
 }

@@ -12,6 +12,11 @@ export const DB_VERSION = 1;
 
 export const JOBS = 'jobs';
 export const META = 'meta';
+/**
+ * Job data lives apart from the job, keyed by id: claims, retries and progress rewrite the
+ * small job record and never read or copy other jobs' payloads (uploads can be large).
+ */
+export const PAYLOADS = 'payloads';
 
 /**
  * Indexes over derived key fields of a record (see `record.ts`). A field is left out when
@@ -46,4 +51,5 @@ export interface JobrailDB extends DBSchema {
     indexes: { [K in IndexName]: IDBValidKey };
   };
   meta: { key: string; value: unknown };
+  payloads: { key: string; value: { data: unknown } };
 }

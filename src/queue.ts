@@ -24,6 +24,9 @@ import {
   type QueueOptions,
 } from './types.js';
 
+/** Page size of `list()` when no `limit` is given. */
+export const DEFAULT_LIST_LIMIT = 1000;
+
 /** Largest job data accepted by default (see `QueueOptions.maxDataBytes`). */
 export const DEFAULT_MAX_DATA_BYTES = 16 * 1024 * 1024;
 
@@ -59,7 +62,7 @@ export interface Queue<M extends JobMap = JobMap> {
   addBulk(items: BulkItem<M>[]): Promise<JobOf<M>[]>;
   /** A snapshot of one job, or undefined. */
   get(id: string): Promise<JobOf<M> | undefined>;
-  /** Jobs newest first, one page at a time (`limit` default 50). */
+  /** Jobs newest first, one page at a time (`limit` default 1000). */
   list(options?: ListOptions): Promise<JobOf<M>[]>;
   /** Number of jobs in each of the five states. */
   counts(): Promise<Record<JobState, number>>;
@@ -248,7 +251,7 @@ class JobQueue<M extends JobMap> implements Queue<M> {
     }
     if (options.state !== undefined && !JOB_STATES.includes(options.state as JobState)) throw new TypeError(`Expected \`state\` to be one of ${JOB_STATES.join(', ')}, got ${describe(options.state)}`);
     if (options.name !== undefined) checkJobName(options.name);
-    const limit = options.limit === undefined ? 50 : checkNumber('limit', options.limit, { integer: true });
+    const limit = options.limit === undefined ? DEFAULT_LIST_LIMIT : checkNumber('limit', options.limit, { integer: true });
     const offset = options.offset === undefined ? 0 : checkNumber('offset', options.offset, { integer: true });
     const recs = await this.guard('list jobs', () => listJobs(this.engine, { ...options, limit, offset }));
     return recs.map((r) => toJob(r) as JobOf<M>);

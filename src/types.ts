@@ -106,7 +106,7 @@ export interface QueueOptions {
 export interface ListOptions {
   state?: JobState;
   name?: string;
-  /** @default 50 */
+  /** @default 1000 (a page, never the whole store) */
   limit?: number;
   /** @default 0 */
   offset?: number;

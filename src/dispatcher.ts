@@ -5,6 +5,8 @@ import type { QueueMessage } from './events.js';
 import type { RunnerLease } from './lease.js';
 import type { QueueInternals } from './queue.js';
 import { reclaimOrphans, releaseJob } from './reclaim.js';
+import { syncIfNetworkJobsWait } from './background-sync.js';
+import { Scheduler } from './schedule.js';
 import { recordProgress, renewLease, settleAttempt, type Outcome } from './settle.js';
 import { toJob, type JobRecord } from './store/record.js';
 import type { JobEventName } from './types.js';
@@ -15,6 +17,8 @@ export interface DispatchOptions {
   limiter: { max: number; duration: number } | undefined;
   /** Time lease length where Web Locks are missing. */
   leaseMs: number;
+  /** Fire the queue's schedules from this runner. @default true (false in a service-worker drain) */
+  schedules?: boolean;
 }
 
 interface Flight {
@@ -78,7 +82,9 @@ export class Dispatcher {
     await this.lease.acquire();
     if (this.stopping) return;
     this.cleanups.push(this.q.hub.subscribe((msg) => this.onMessage(msg)));
-    this.cleanups.push(this.q.env.onOnlineChange((online) => online && this.wake()));
+    // Back online: run what waited. Gone offline: a pass finds what now waits (see fill).
+    this.cleanups.push(this.q.env.onOnlineChange(() => this.wake()));
+    if (this.opts.schedules !== false) this.cleanups.push(new Scheduler(this.q).start());
     await this.reclaim();
     this.wake();
   }
@@ -147,6 +153,8 @@ export class Dispatcher {
       }
       if (res.reason === 'limited') this.arm(res.until);
       if (res.reason === 'empty') {
+        // requiresNetwork jobs may wait: ask the service worker to run them once online.
+        if (!env.isOnline()) void syncIfNetworkJobsWait(this.q);
         const due = await nextDueAt(engine);
         if (due !== undefined) this.arm(due);
         if (res.processing === 0 && this.flights.size === 0 && this.busySinceDrained) {

@@ -25,3 +25,5 @@ export type {
   RemoveOnComplete,
 } from './types.js';
 export type { Environment } from './environment.js';
+export type { CatchUp, ScheduleInfo, ScheduleJobOptions, ScheduleSpec } from './schedule.js';
+export { requestBackgroundSync, syncTag } from './background-sync.js';

@@ -6,6 +6,7 @@ import { countJobs, getJob, listJobs } from './inspect.js';
 import { LocalChannel } from './local-channel.js';
 import { cleanJobs, readPaused, removeJob, retryAllFailed, retryJob, setPaused } from './manage.js';
 import { checkJobName, checkJobOptions, checkNumber, describe, isPlainObject, normalizeJobOptions } from './options.js';
+import { checkScheduleId, deleteSchedule, listSchedules, prepareSchedule, toScheduleInfo, upsertSchedule, type ScheduleInfo, type ScheduleJobOptions, type ScheduleSpec } from './schedule.js';
 import type { Engine } from './store/engine.js';
 import { IdbEngine } from './store/idb.js';
 import { MemoryEngine } from './store/memory.js';
@@ -80,6 +81,24 @@ export interface Queue<M extends JobMap = JobMap> {
   pause(): Promise<void>;
   resume(): Promise<void>;
   isPaused(): Promise<boolean>;
+  /**
+   * Creates or replaces (upserts) the repeatable job `id`: every tick adds one job `name`
+   * with `data` and `options`, exactly one per tick however many tabs are open. Ticks fire
+   * in tabs that run the queue (`startWorkers`). `{ every: ms }` first fires `every` ms from
+   * now; `{ cron, tz? }` at the expression's times. Saving a schedule again with the same
+   * timing keeps its next tick. Ticks missed while no runner was open get one job on the
+   * next start (`catchUp: 'one'`), or none (`'none'`), or one each (`'all'`, at most 100).
+   * An invalid spec rejects with a `TypeError` naming the problem, and nothing is written.
+   *
+   * @example
+   * await queue.schedule('nightly-sync', { cron: '0 3 * * *', tz: 'Europe/Berlin' }, 'sync', { full: true });
+   * await queue.schedule('heartbeat', { every: 60_000 }, 'ping');
+   */
+  schedule<N extends keyof M & string>(id: string, spec: ScheduleSpec, name: N, data?: M[N], options?: ScheduleJobOptions): Promise<ScheduleInfo<M[N], N>>;
+  /** Deletes schedule `id`; jobs it already added stay. Resolves false if there was none. */
+  unschedule(id: string): Promise<boolean>;
+  /** Every stored schedule, oldest first, with its `nextRunAt`. */
+  schedules(): Promise<ScheduleInfo<M[keyof M & string], keyof M & string>[]>;
   /** Listens to events from every tab; returns the unsubscribe function. */
   on(event: 'drained', listener: () => void): () => void;
   on(event: Exclude<QueueEventName, 'drained'>, listener: (job: JobOf<M>) => void): () => void;
@@ -358,6 +377,28 @@ class JobQueue<M extends JobMap> implements Queue<M> {
 
   isPaused(): Promise<boolean> {
     return this.guard('read the paused flag', () => readPaused(this.engine));
+  }
+
+  async schedule<N extends keyof M & string>(id: string, spec: ScheduleSpec, name: N, data?: M[N], options?: ScheduleJobOptions): Promise<ScheduleInfo<M[N], N>> {
+    this.assertOpen();
+    const now = this.env.now();
+    const prepared = prepareSchedule({ id, spec, name, data, options }, this.defaults, this.maxDataBytes, now);
+    const rec = await this.guard(`save schedule "${id}"`, () => upsertSchedule(this.engine, prepared, now));
+    // Every tab's runners re-read the schedules and re-arm their timers.
+    this.hub.emit({ kind: 'changed' });
+    return toScheduleInfo(rec) as ScheduleInfo<M[N], N>;
+  }
+
+  async unschedule(id: string): Promise<boolean> {
+    checkScheduleId(id);
+    const removed = await this.guard(`remove schedule "${id}"`, () => deleteSchedule(this.engine, id));
+    if (removed) this.hub.emit({ kind: 'changed' });
+    return removed;
+  }
+
+  async schedules(): Promise<ScheduleInfo<M[keyof M & string], keyof M & string>[]> {
+    const recs = await this.guard('list schedules', () => listSchedules(this.engine));
+    return recs.map((r) => toScheduleInfo(r) as ScheduleInfo<M[keyof M & string], keyof M & string>);
   }
 
   on(event: QueueEventName, listener: (job: never) => void): () => void {

@@ -33,11 +33,12 @@ test.describe('several tabs of one origin', () => {
     expect(overlaps).toBe(0);
     expect(afterComplete).toBe(0);
     expect(starts.size).toBe(150);
-    expect([...starts.values()].every((n) => n === 1)).toBe(true);
-    expect([...ends.values()].every((n) => n === 1)).toBe(true);
-    // The work really was shared.
-    const runners = await Promise.all(pages.map((p) => p.evaluate(() => window.h.events.filter((e) => e.event === 'active').length)));
-    expect(runners.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(150);
+    // Listed by id, so a failure names the jobs that ran more than once.
+    expect([...starts].filter(([, n]) => n !== 1)).toEqual([]);
+    expect([...ends].filter(([, n]) => n !== 1)).toEqual([]);
+    // The work really was shared between the tabs.
+    const tabs = new Set(log.filter((e) => e.kind === 'start').map((e) => e.tab));
+    expect(tabs.size).toBeGreaterThan(1);
   });
 
   test('closing the tab that runs a long job lets another tab run it within 2 s', async ({ context }) => {

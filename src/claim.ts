@@ -43,40 +43,73 @@ async function takeLimiterSlot(tx: Tx, now: number, limiter: { max: number; dura
   return undefined;
 }
 
+function pickReady(tx: Tx, online: boolean): Promise<{ key: Key; id: string } | undefined> {
+  return (async () => {
+    const local = await tx.first('ready', prefix(0));
+    const networked = online ? await tx.first('ready', prefix(1)) : undefined;
+    if (local && networked) return compareKeys((local.key as Key[]).slice(1), (networked.key as Key[]).slice(1)) <= 0 ? local : networked;
+    return local ?? networked;
+  })();
+}
+
+export interface Claimed {
+  jobs: JobRecord[];
+  /** Why fewer than `max` jobs were claimed. */
+  stop: 'full' | 'paused' | 'busy' | 'empty' | 'limited';
+  /** With `limited`: when the limiter has room again. */
+  until?: number;
+  /** Jobs in `processing` across all tabs after this claim. */
+  processing: number;
+}
+
 /**
- * Claims the next job in one readwrite transaction: highest priority first, then enqueue
- * order, among jobs whose time has come. Reads index keys to choose and only the chosen
- * job's record, so its cost does not grow with the number of stored jobs.
+ * Claims up to `max` jobs in one readwrite transaction: highest priority first, then
+ * enqueue order, among jobs whose time has come; each under its own new lease token.
+ * Reads index keys to choose and only the chosen jobs' records, so its cost does not grow
+ * with the number of stored jobs. The paused flag, the global concurrency and the limiter
+ * are checked inside the same transaction, so every tab sees one consistent answer.
  */
-export function claimNext(engine: Engine, req: ClaimRequest): Promise<ClaimResult> {
-  return engine.write(async (tx): Promise<ClaimResult> => {
-    const processing = await tx.count('state', prefix('processing'));
-    if (await tx.getMeta<boolean>('paused')) return { reason: 'paused', processing };
-    if (processing >= req.concurrency) return { reason: 'busy', processing };
+export function claimJobs(engine: Engine, req: ClaimRequest, max: number, token: () => string): Promise<Claimed> {
+  return engine.write(async (tx): Promise<Claimed> => {
+    let processing = await tx.count('state', prefix('processing'));
+    const jobs: JobRecord[] = [];
+    if (await tx.getMeta<boolean>('paused')) return { jobs, stop: 'paused', processing };
     await promoteDue(tx, req.now);
-    const offline = await tx.first('ready', prefix(0));
-    const online = req.online ? await tx.first('ready', prefix(1)) : undefined;
-    const pick = offline && online ? (compareKeys((offline.key as Key[]).slice(1), (online.key as Key[]).slice(1)) <= 0 ? offline : online) : (offline ?? online);
-    if (!pick) return { reason: 'empty', processing };
-    if (req.limiter) {
-      const until = await takeLimiterSlot(tx, req.now, req.limiter);
-      if (until !== undefined) return { reason: 'limited', until, processing };
+    while (jobs.length < max) {
+      if (processing >= req.concurrency) return { jobs, stop: 'busy', processing };
+      const pick = await pickReady(tx, req.online);
+      if (!pick) return { jobs, stop: 'empty', processing };
+      if (req.limiter) {
+        const until = await takeLimiterSlot(tx, req.now, req.limiter);
+        if (until !== undefined) return { jobs, stop: 'limited', until, processing };
+      }
+      const rec = await tx.get(pick.id);
+      if (!rec) return { jobs, stop: 'empty', processing };
+      const claimed = withKeys({
+        ...rec,
+        state: 'processing',
+        ready: false,
+        attempts: rec.attempts + 1,
+        updatedAt: req.now,
+        lease: jobs.length === 0 ? req.lease : token(),
+        owner: req.owner,
+        leaseUntil: req.leaseUntil,
+      });
+      await tx.putHead(claimed);
+      jobs.push(claimed);
+      processing += 1;
     }
-    const rec = await tx.get(pick.id);
-    if (!rec) return { reason: 'empty', processing };
-    const claimed = withKeys({
-      ...rec,
-      state: 'processing',
-      ready: false,
-      attempts: rec.attempts + 1,
-      updatedAt: req.now,
-      lease: req.lease,
-      owner: req.owner,
-      leaseUntil: req.leaseUntil,
-    });
-    await tx.putHead(claimed);
-    return { job: claimed };
+    return { jobs, stop: 'full', processing };
   }, 'relaxed');
+}
+
+/** Claims the next job (see `claimJobs`). */
+export async function claimNext(engine: Engine, req: ClaimRequest): Promise<ClaimResult> {
+  const res = await claimJobs(engine, req, 1, () => req.lease);
+  const job = res.jobs[0];
+  if (job) return { job };
+  if (res.stop === 'limited') return { reason: 'limited', until: res.until as number, processing: res.processing };
+  return { reason: res.stop === 'full' ? 'empty' : res.stop, processing: res.processing };
 }
 
 /** When the earliest delayed or backing-off job becomes ready, or undefined if none waits. */

@@ -1,4 +1,4 @@
-import { claimNext, nextDueAt } from './claim.js';
+import { claimJobs, nextDueAt } from './claim.js';
 import { JobrailError, TimeoutError, serializeError } from './errors.js';
 import type { AttemptResult, Executor } from './executor.js';
 import type { QueueMessage } from './events.js';
@@ -134,25 +134,28 @@ export class Dispatcher {
     const { env, engine } = this.q;
     while (!this.stopping && this.flights.size < this.opts.concurrency) {
       const now = env.now();
-      const res = await claimNext(engine, {
-        now,
-        owner: this.lease.owner,
-        lease: this.lease.token(),
-        leaseUntil: now + this.opts.leaseMs,
-        concurrency: this.opts.concurrency,
-        online: env.isOnline(),
-        limiter: this.opts.limiter,
-      });
-      if (res.job) {
-        if (this.stopping) {
-          await releaseJob(engine, res.job.id, res.job.lease as string, env.now());
-          return;
-        }
-        this.launch(res.job);
-        continue;
+      // Claim every free slot in one transaction.
+      const res = await claimJobs(
+        engine,
+        {
+          now,
+          owner: this.lease.owner,
+          lease: this.lease.token(),
+          leaseUntil: now + this.opts.leaseMs,
+          concurrency: this.opts.concurrency,
+          online: env.isOnline(),
+          limiter: this.opts.limiter,
+        },
+        this.opts.concurrency - this.flights.size,
+        () => this.lease.token(),
+      );
+      for (const job of res.jobs) {
+        if (this.stopping) await releaseJob(engine, job.id, job.lease as string, env.now());
+        else this.launch(job);
       }
-      if (res.reason === 'limited') this.arm(res.until);
-      if (res.reason === 'empty') {
+      if (res.stop === 'full') continue;
+      if (res.stop === 'limited' && res.until !== undefined) this.arm(res.until);
+      if (res.stop === 'empty') {
         // requiresNetwork jobs may wait: ask the service worker to run them once online.
         if (!env.isOnline()) void syncIfNetworkJobsWait(this.q);
         const due = await nextDueAt(engine);

@@ -28,7 +28,12 @@ export interface LogEntry {
   kind: LogKind;
   t: number;
   where: string;
+  /** The tab that ran it: workers are named after their tab. */
+  tab: string;
 }
+
+/** Identifies this tab (page side); workers get it as their name. */
+export const tabId = Math.random().toString(36).slice(2, 8);
 
 let logDb: Promise<IDBDatabase> | undefined;
 function openLog(): Promise<IDBDatabase> {
@@ -41,12 +46,13 @@ function openLog(): Promise<IDBDatabase> {
   return logDb;
 }
 
-export async function log(entry: Omit<LogEntry, 't' | 'where'>): Promise<void> {
+export async function log(entry: Omit<LogEntry, 't' | 'where' | 'tab'>): Promise<void> {
   const db = await openLog();
   const where = typeof document === 'undefined' ? 'worker' : 'page';
   await new Promise<void>((resolve, reject) => {
     const tx = db.transaction('events', 'readwrite', { durability: 'strict' });
-    tx.objectStore('events').add({ ...entry, t: performance.timeOrigin + performance.now(), where });
+    const tab = typeof document === 'undefined' ? (globalThis as { name?: string }).name ?? '' : tabId;
+    tx.objectStore('events').add({ ...entry, t: performance.timeOrigin + performance.now(), where, tab });
     tx.oncomplete = () => resolve();
     tx.onerror = () => reject(tx.error);
   });

@@ -4,7 +4,7 @@
  * `?queue=q&mode=worker&workers=2&concurrency=4&start=1`.
  */
 import { openQueue, startWorkers, type Job, type Queue, type Runner, type RunnerOptions } from 'jobrail';
-import { handlers, readLog, type LogEntry, type WorkData } from './harness-handlers.js';
+import { handlers, readLog, tabId, type LogEntry, type WorkData } from './harness-handlers.js';
 
 type Jobs = { work: WorkData };
 
@@ -48,7 +48,7 @@ const h: Harness = {
     if (mode === 'page') h.runner = startWorkers(q, { ...common, handlers });
     else {
       const url = mode === 'bad-worker' ? new URL('./not-a-jobrail.worker.ts', import.meta.url) : new URL('./harness.worker.ts', import.meta.url);
-      h.runner = startWorkers(q, { ...common, workers: options.workers ?? 1, worker: () => new Worker(url, { type: 'module' }) });
+      h.runner = startWorkers(q, { ...common, workers: options.workers ?? 1, worker: () => new Worker(url, { type: 'module', name: tabId }) });
     }
     try {
       await h.runner.ready;

@@ -133,7 +133,13 @@ describe('requiresNetwork', () => {
     const { clock, q } = await fresh();
     const a = await q.add('send', { n: 1 }, { requiresNetwork: true, retries: 0 });
     const b = await q.add('send', { n: 2 }, { requiresNetwork: true, retries: 3 });
+    let started = 0;
+    let bothStarted: () => void = () => {};
+    const barrier = new Promise<void>((resolve) => (bothStarted = resolve));
     run(q, async (data) => {
+      // Both attempts run before the network goes away.
+      if (++started === 2) bothStarted();
+      await barrier;
       clock.online = false;
       if (data.n === 2) throw Object.assign(new Error('bad request'), { name: 'PermanentError' });
       throw new Error('server said no');

@@ -7,7 +7,7 @@ import type { QueueInternals } from './queue.js';
 import { reclaimOrphans, releaseJob } from './reclaim.js';
 import { syncIfNetworkJobsWait } from './background-sync.js';
 import { Scheduler } from './schedule.js';
-import { recordProgress, renewLease, settleAttempt, type Outcome } from './settle.js';
+import { recordProgress, renewLease, settleAttempts, type Fenced, type Outcome, type SettleItem, type Settled } from './settle.js';
 import { toJob, type JobRecord } from './store/record.js';
 import type { JobEventName } from './types.js';
 
@@ -62,6 +62,8 @@ export class Dispatcher {
   private reclaimTimer: unknown;
   private busySinceDrained = false;
   private cleanups: (() => void)[] = [];
+  private readonly settleQueue: { flight: Flight; outcome: Outcome; resolve(): void; reject(e: unknown): void }[] = [];
+  private settling = false;
   private readonly closer = () => this.stop({ timeout: 0 });
 
   constructor(
@@ -290,24 +292,60 @@ export class Dispatcher {
     return { type: 'failed', error, crash: result.crash === true };
   }
 
-  private async settle(flight: Flight, outcome: Outcome): Promise<void> {
-    const { engine, env } = this.q;
-    const id = flight.rec.id;
-    const ctx = () => ({
-      now: env.now(),
-      random: env.random(),
-      maxCrashes: this.opts.maxCrashes,
-      backoffFn: this.q.backoffFns.get(id) ?? this.q.defaultBackoffFn,
+  private settle(flight: Flight, outcome: Outcome): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.settleQueue.push({ flight, outcome, resolve, reject });
+      if (!this.settling) void this.flushSettles();
     });
-    let res;
+  }
+
+  /** Writes every outcome waiting now in one transaction; outcomes arriving meanwhile wait for the next. */
+  private async flushSettles(): Promise<void> {
+    this.settling = true;
     try {
-      res = await settleAttempt(engine, id, flight.lease, outcome, ctx());
+      while (this.settleQueue.length > 0) {
+        const batch = this.settleQueue.splice(0, this.settleQueue.length);
+        try {
+          const results = await settleAttempts(this.q.engine, batch.map((p) => this.settleItem(p.flight, p.outcome)));
+          batch.forEach((p, i) => this.settled(p.flight, results[i] as Fenced<Settled>));
+          for (const p of batch) p.resolve();
+        } catch {
+          // One bad outcome (e.g. a result that cannot be stored) fails the whole batch: retry one by one.
+          for (const p of batch) await this.settleAlone(p.flight, p.outcome).then(p.resolve, p.reject);
+        }
+      }
+    } finally {
+      this.settling = false;
+    }
+  }
+
+  private settleItem(flight: Flight, outcome: Outcome): SettleItem {
+    const { env } = this.q;
+    const id = flight.rec.id;
+    return {
+      id,
+      lease: flight.lease,
+      outcome,
+      ctx: { now: env.now(), random: env.random(), maxCrashes: this.opts.maxCrashes, backoffFn: this.q.backoffFns.get(id) ?? this.q.defaultBackoffFn },
+    };
+  }
+
+  private async settleAlone(flight: Flight, outcome: Outcome): Promise<void> {
+    let res: Fenced<Settled>;
+    try {
+      res = (await settleAttempts(this.q.engine, [this.settleItem(flight, outcome)]))[0] as Fenced<Settled>;
     } catch (error) {
       if (outcome.type !== 'completed' || (error as { name?: string }).name !== 'DataCloneError') throw error;
-      const message = `The result of job ${id} (${flight.rec.name}) cannot be stored: return plain data (structured-cloneable), not functions or DOM nodes`;
-      res = await settleAttempt(engine, id, flight.lease, { type: 'failed', error: serializeError(new JobrailError(message)) }, ctx());
+      const message = `The result of job ${flight.rec.id} (${flight.rec.name}) cannot be stored: return plain data (structured-cloneable), not functions or DOM nodes`;
+      res = (await settleAttempts(this.q.engine, [this.settleItem(flight, { type: 'failed', error: serializeError(new JobrailError(message)) })]))[0] as Fenced<Settled>;
     }
+    this.settled(flight, res);
+  }
+
+  /** Announces a recorded outcome; a refused one (lease lost) is silently dropped. */
+  private settled(flight: Flight, res: Fenced<Settled>): void {
     if (!res.ok) return;
+    const id = flight.rec.id;
     const rec = { ...res.value.job, data: flight.rec.data };
     if (rec.state !== 'retrying') this.q.backoffFns.delete(id);
     this.emit(rec.state === 'completed' ? 'completed' : rec.state === 'failed' ? 'failed' : 'retrying', rec);

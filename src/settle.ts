@@ -103,14 +103,39 @@ export interface Settled {
   removed: boolean;
 }
 
+/** One attempt's outcome, for `settleAttempts`. */
+export interface SettleItem {
+  id: string;
+  lease: string;
+  outcome: Outcome;
+  ctx: SettleContext;
+}
+
+async function settleOne(tx: Tx, item: SettleItem): Promise<Fenced<Settled>> {
+  const rec = await tx.head(item.id);
+  if (!rec || rec.state !== 'processing' || rec.lease !== item.lease) return { ok: false, current: rec };
+  const next = applyOutcome(rec, item.outcome, item.ctx);
+  await tx.putHead(next);
+  const removed = next.state === 'completed' ? await retainCompleted(tx, next, item.ctx.now) : false;
+  return { ok: true, value: { job: next, removed } };
+}
+
+/**
+ * Records several attempts' outcomes in one transaction, each fenced by its own lease
+ * (a refused one does not stop the others). Runners batch the outcomes that arrive while
+ * a previous write is in flight, so a busy queue pays one transaction per batch.
+ */
+export function settleAttempts(engine: Engine, items: SettleItem[]): Promise<Fenced<Settled>[]> {
+  return engine.write(async (tx) => {
+    const out: Fenced<Settled>[] = [];
+    for (const item of items) out.push(await settleOne(tx, item));
+    return out;
+  }, 'relaxed');
+}
+
 /** Records an attempt's outcome, fenced by its lease, in one transaction. */
-export function settleAttempt(engine: Engine, id: string, lease: string, outcome: Outcome, ctx: SettleContext): Promise<Fenced<Settled>> {
-  return fencedWrite(engine, id, lease, 'relaxed', async (tx, rec) => {
-    const next = applyOutcome(rec, outcome, ctx);
-    await tx.putHead(next);
-    const removed = next.state === 'completed' ? await retainCompleted(tx, next, ctx.now) : false;
-    return { job: next, removed };
-  });
+export async function settleAttempt(engine: Engine, id: string, lease: string, outcome: Outcome, ctx: SettleContext): Promise<Fenced<Settled>> {
+  return (await settleAttempts(engine, [{ id, lease, outcome, ctx }]))[0] as Fenced<Settled>;
 }
 
 /** Extends a time lease; refused once the lease is lost. */

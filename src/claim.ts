@@ -1,7 +1,7 @@
 import type { Engine, Key, Tx } from './store/engine.js';
 import { compareKeys } from './store/memory.js';
 import { prefix } from './store/engine.js';
-import { withKeys, type JobRecord } from './store/record.js';
+import { isWaiting, malformation, quarantine, withKeys, type JobRecord } from './store/record.js';
 
 export interface ClaimRequest {
   now: number;
@@ -85,6 +85,17 @@ export function claimJobs(engine: Engine, req: ClaimRequest, max: number, token:
       }
       const rec = await tx.get(pick.id);
       if (!rec) return { jobs, stop: 'empty', processing };
+      const wrong = malformation(rec as JobRecord & Record<string, unknown>);
+      if (wrong !== undefined) {
+        // Never run, never crash on, never block behind a record this code did not write.
+        await tx.putHead(quarantine(rec, wrong, req.now));
+        continue;
+      }
+      if (!isWaiting(rec.state)) {
+        // Its index entry is stale (written by other code): re-index it, never run it again.
+        await tx.putHead(withKeys(rec));
+        continue;
+      }
       const claimed = withKeys({
         ...rec,
         state: 'processing',

@@ -1,6 +1,6 @@
 import type { Engine } from './store/engine.js';
 import { prefix } from './store/engine.js';
-import { withKeys, type JobRecord } from './store/record.js';
+import { malformation, quarantine, withKeys, type JobRecord } from './store/record.js';
 import type { AliveOwners } from './lease.js';
 
 /**
@@ -16,6 +16,11 @@ export function reclaimOrphans(engine: Engine, now: number, alive: AliveOwners |
     for (const id of ids) {
       const rec = await tx.head(id);
       if (!rec) continue;
+      const wrong = malformation(rec as JobRecord & Record<string, unknown>);
+      if (wrong !== undefined) {
+        await tx.putHead(quarantine(rec, wrong, now));
+        continue;
+      }
       const orphan = alive
         ? !alive.owners.has(rec.owner ?? '') && rec.updatedAt < alive.at
         : rec.leaseUntil === undefined || rec.leaseUntil < now;

@@ -5,6 +5,9 @@ import type { JobRecord } from './record.js';
 import { DB_VERSION, JOBS, META, PAYLOADS, dbName, type IndexName, type JobrailDB } from './schema.js';
 import { upgrade } from './migrations.js';
 
+/** How long an open may stay blocked by another tab's old connection before it fails. */
+const BLOCKED_TIMEOUT_MS = 10_000;
+
 type RwTx = IDBPTransaction<JobrailDB, ('jobs' | 'meta' | 'payloads')[], 'readwrite' | 'readonly'>;
 const STORES = [JOBS, META, PAYLOADS] as const;
 
@@ -90,19 +93,40 @@ export class IdbEngine implements Engine {
   /** Opens (or reopens) the connection. */
   connect(): Promise<IDBPDatabase<JobrailDB>> {
     if (this.closed) return Promise.reject(new JobrailError(`Queue "${this.queue}" is closed: open it again with openQueue()`));
-    this.db ??= openDB<JobrailDB>(dbName(this.queue), DB_VERSION, {
-      upgrade: (db, oldVersion, _newVersion, tx) => upgrade(db, oldVersion, tx),
-      blocked: () => {
-        // Another tab holds an older version open; it is told (`blocking`) and closes.
-      },
-      blocking: () => {
-        // A newer version wants the database: step aside, the next call reopens it.
-        void this.db?.then((db) => db.close());
-        this.db = undefined;
-      },
-      terminated: () => {
-        this.db = undefined;
-      },
+    this.db ??= new Promise<IDBPDatabase<JobrailDB>>((resolve, reject) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      let gaveUp = false;
+      openDB<JobrailDB>(dbName(this.queue), DB_VERSION, {
+        upgrade: (db, oldVersion, _newVersion, tx) => upgrade(db, oldVersion, tx),
+        blocked: () => {
+          // Another tab holds an older version open. jobrail tabs step aside at once
+          // (`blocking` below); anything else gets a bounded wait, not a hang.
+          timer = setTimeout(() => {
+            gaveUp = true;
+            reject(new JobrailError(`Opening the database of queue "${this.queue}" is blocked: another tab keeps an older version of it open. Close or reload the other tabs of this app, then try again.`));
+          }, BLOCKED_TIMEOUT_MS);
+        },
+        blocking: () => {
+          // A newer version wants the database: step aside, the next call reopens it.
+          void this.db?.then((db) => db.close()).catch(() => undefined);
+          this.db = undefined;
+        },
+        terminated: () => {
+          // The browser closed the connection (storage cleared, disk error): reopen on next use.
+          this.db = undefined;
+        },
+      }).then(
+        (db) => {
+          clearTimeout(timer);
+          // Unblocked after we gave up: nobody holds this connection, so close it.
+          if (gaveUp) db.close();
+          else resolve(db);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
     }).catch((error: unknown) => {
       this.db = undefined;
       throw storageError(`open the database of queue "${this.queue}"`, error);

@@ -1,0 +1,307 @@
+/**
+ * <jobrail-dashboard> on a bare page (e2e/pages/dashboard.html): text-only rendering of store
+ * data, paging, filters, dead-letter actions, keyboard use, live updates across tabs with a
+ * throttled re-read, and both colour schemes.
+ */
+import { expect, test, type Page } from '@playwright/test';
+import { mkdirSync } from 'node:fs';
+import { XSS, type E2EApi } from './pages/dashboard-fixtures';
+
+type TestWindow = Window & { e2e: E2EApi; __xss?: unknown };
+type State = 'pending' | 'processing' | 'retrying' | 'completed' | 'failed';
+
+mkdirSync('screenshots', { recursive: true });
+
+/** Collects console errors and uncaught exceptions; the test asserts none at the end. */
+function trackErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') errors.push(`console: ${msg.text()}`);
+  });
+  page.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`));
+  page.on('worker', (worker) =>
+    worker.on('console', (msg) => {
+      if (msg.type() === 'error') errors.push(`worker console: ${msg.text()}`);
+    }),
+  );
+  return errors;
+}
+
+async function open(page: Page, query = ''): Promise<void> {
+  await page.goto(`/e2e/pages/dashboard.html${query}`);
+  await expect(page.locator('body')).toHaveAttribute('data-ready', 'true');
+  await expect(page.locator('jobrail-dashboard').locator('.run-state')).toHaveText(/Running|Paused/);
+}
+
+const dash = (page: Page) => page.locator('jobrail-dashboard');
+const count = (page: Page, state: State) => dash(page).locator(`[data-count="${state}"] .value`);
+const rows = (page: Page) => dash(page).locator('tbody tr');
+const stateSelect = (page: Page) => dash(page).getByRole('combobox', { name: 'State', exact: true });
+const nameInput = (page: Page) => dash(page).getByLabel('Job name', { exact: true });
+const range = (page: Page) => dash(page).getByRole('navigation', { name: 'Job list pages' }).locator('.range');
+
+test('renders job names, data and errors as text: nothing from the store executes', async ({ page }) => {
+  const errors = trackErrors(page);
+  await open(page);
+  await page.evaluate(async () => {
+    const { e2e } = window as unknown as TestWindow;
+    await e2e.queue.add(e2e.XSS.name, { html: e2e.XSS.data }, { retries: 0 });
+    await e2e.startRunner();
+  });
+  await expect(count(page, 'failed')).toHaveText('1');
+
+  await stateSelect(page).selectOption('failed');
+  await expect(rows(page)).toHaveCount(1);
+  const row = rows(page).first();
+  // The markup shows up literally, as characters on screen.
+  await expect(row.locator('.name')).toContainText(XSS.name);
+  await expect(row.locator('td.error')).toHaveText(`PermanentError: ${XSS.error}`);
+  await expect(row.locator('td.data')).toContainText(`<img src=x onerror=`);
+  await expect(row.locator('td.data')).toContainText(`window.__xss='data'`);
+  await expect(dash(page).getByRole('button', { name: `Retry ${XSS.name}`, exact: false })).toBeVisible();
+
+  // Nothing was parsed as HTML: no element was created and no handler ran.
+  expect(await dash(page).locator('img, script').count()).toBe(0);
+  await stateSelect(page).selectOption('all');
+  await expect(rows(page)).toHaveCount(1);
+  await page.evaluate(() => (window as unknown as TestWindow).e2e.dashboard.refresh());
+  expect(await page.evaluate(() => (window as unknown as TestWindow).__xss)).toBeUndefined();
+  expect(await page.evaluate(() => document.querySelectorAll('img').length)).toBe(0);
+  expect(errors).toEqual([]);
+});
+
+test('pages through the store newest first, never reading more than a page', async ({ page }) => {
+  const errors = trackErrors(page);
+  await open(page, '?page-size=20&mode=property');
+  await page.evaluate(() =>
+    (window as unknown as TestWindow).e2e.queue.addBulk(Array.from({ length: 45 }, (_, i) => ({ name: 'ok', data: { n: i } }))),
+  );
+  const next = dash(page).getByRole('button', { name: 'Next page' });
+  const prev = dash(page).getByRole('button', { name: 'Previous page' });
+
+  await expect(range(page)).toHaveText('1–20 of 45');
+  await expect(rows(page)).toHaveCount(20);
+  await expect(rows(page).first().locator('td.data')).toHaveText('{n: 44}');
+  await expect(prev).toBeDisabled();
+
+  await next.click();
+  await expect(range(page)).toHaveText('21–40 of 45');
+  await expect(rows(page).first().locator('td.data')).toHaveText('{n: 24}');
+
+  await next.click();
+  await expect(range(page)).toHaveText('41–45 of 45');
+  await expect(rows(page)).toHaveCount(5);
+  await expect(rows(page).last().locator('td.data')).toHaveText('{n: 0}');
+  await expect(next).toBeDisabled();
+
+  await prev.click();
+  await expect(range(page)).toHaveText('21–40 of 45');
+
+  const calls = await page.evaluate(() => (window as unknown as TestWindow).e2e.calls);
+  expect(calls.list).toBeGreaterThan(0);
+  for (const options of calls.options) expect(options.limit).toBeLessThanOrEqual(21);
+  expect(errors).toEqual([]);
+});
+
+test('filters by state and name, and works the dead-letter store: Retry, Retry all, Remove', async ({ page }) => {
+  const errors = trackErrors(page);
+  await open(page);
+  await page.evaluate(() =>
+    (window as unknown as TestWindow).e2e.queue.addBulk([
+      { name: 'ok', data: { n: 1 } },
+      { name: 'fail', data: { message: 'upstream said no (1)' }, options: { retries: 0 } },
+      { name: 'ok', data: { n: 2 } },
+      { name: 'fail', data: { message: 'upstream said no (2)' }, options: { retries: 0 } },
+      { name: 'ok', data: { n: 3 } },
+    ]),
+  );
+  await expect(count(page, 'pending')).toHaveText('5');
+
+  // Name filter (exact job name).
+  await nameInput(page).fill('fail');
+  await expect(rows(page)).toHaveCount(2);
+  await expect(range(page)).toHaveText('1–2');
+  await nameInput(page).fill('');
+  await expect(rows(page)).toHaveCount(5);
+
+  // State filter: nothing completed yet.
+  await stateSelect(page).selectOption('completed');
+  await expect(dash(page).getByText('No completed jobs.')).toBeVisible();
+
+  await page.evaluate(() => (window as unknown as TestWindow).e2e.startRunner());
+  await expect(count(page, 'completed')).toHaveText('3');
+  await expect(count(page, 'failed')).toHaveText('2');
+  await expect(rows(page)).toHaveCount(3);
+
+  // The dead-letter view.
+  await stateSelect(page).selectOption('failed');
+  await expect(rows(page)).toHaveCount(2);
+  await expect(dash(page).getByText('2 jobs in the dead-letter store.')).toBeVisible();
+  await expect(rows(page).first().locator('td.error')).toHaveText('Error: upstream said no (2)');
+  await expect(rows(page).first().locator('td.num').nth(1)).toHaveText('1 / 1');
+
+  // Retry one: it runs again and completes.
+  await page.evaluate(() => (window as unknown as TestWindow).e2e.setFailing(false));
+  await rows(page).first().getByRole('button', { name: /^Retry fail/ }).click();
+  await expect(count(page, 'completed')).toHaveText('4');
+  await expect(rows(page)).toHaveCount(1);
+  await expect(count(page, 'failed')).toHaveText('1');
+
+  // Retry all.
+  await dash(page).getByRole('button', { name: 'Retry all' }).click();
+  await expect(count(page, 'completed')).toHaveText('5');
+  await expect(dash(page).getByText('No failed jobs: the dead-letter store is empty.')).toBeVisible();
+  await expect(dash(page).getByRole('button', { name: 'Retry all' })).toBeDisabled();
+
+  // Remove one, then the rest of the completed jobs.
+  await stateSelect(page).selectOption('completed');
+  await expect(rows(page)).toHaveCount(5);
+  await rows(page).first().getByRole('button', { name: /^Remove / }).click();
+  await expect(count(page, 'completed')).toHaveText('4');
+  await expect(rows(page)).toHaveCount(4);
+  await dash(page).getByRole('button', { name: 'Remove all completed' }).click();
+  await expect(count(page, 'completed')).toHaveText('0');
+  await expect(dash(page).getByText('No completed jobs.')).toBeVisible();
+  expect(errors).toEqual([]);
+});
+
+test('is usable by keyboard alone, with labelled controls', async ({ page }) => {
+  const errors = trackErrors(page);
+  await open(page);
+  await page.evaluate(async () => {
+    const { e2e } = window as unknown as TestWindow;
+    await e2e.queue.addBulk([
+      { name: 'fail', data: { message: 'first' }, options: { retries: 0 } },
+      { name: 'fail', data: { message: 'second' }, options: { retries: 0 } },
+    ]);
+    await e2e.startRunner();
+  });
+  await expect(count(page, 'failed')).toHaveText('2');
+
+  // Labelled controls a screen reader can name.
+  await expect(dash(page).getByRole('combobox', { name: 'State', exact: true })).toBeVisible();
+  await expect(dash(page).getByRole('combobox', { name: 'Job name', exact: true })).toBeVisible();
+  await expect(dash(page).getByRole('region', { name: 'Jobs' })).toBeVisible();
+  await expect(dash(page).locator('[role="status"][aria-live="polite"]').first()).toBeAttached();
+  await expect(dash(page).getByRole('list', { name: 'Jobs per state' })).toBeVisible();
+
+  // Tab from the top of the page reaches Pause first; Enter and Space press it.
+  const pause = dash(page).getByRole('button', { name: 'Pause queue' });
+  await page.keyboard.press('Tab');
+  await expect(pause).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(dash(page).locator('.run-state')).toHaveText('Paused');
+  const resume = dash(page).getByRole('button', { name: 'Resume queue' });
+  await expect(resume).toBeFocused();
+  await page.keyboard.press('Space');
+  await expect(dash(page).locator('.run-state')).toHaveText('Running');
+
+  // The count tiles are filter buttons: Tab to "Failed" (the fifth) and press Enter.
+  for (let i = 0; i < 5; i++) await page.keyboard.press('Tab');
+  const failedTile = dash(page).locator('[data-count="failed"] button');
+  await expect(failedTile).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(failedTile).toHaveAttribute('aria-pressed', 'true');
+  await expect(stateSelect(page)).toHaveValue('failed');
+  await expect(rows(page)).toHaveCount(2);
+
+  // Retry from the keyboard: the row leaves the view and focus moves to the next Retry.
+  await page.evaluate(() => (window as unknown as TestWindow).e2e.setFailing(false));
+  await rows(page).first().getByRole('button', { name: /^Retry fail/ }).focus();
+  await page.keyboard.press('Enter');
+  await expect(rows(page)).toHaveCount(1);
+  await expect(rows(page).first().getByRole('button', { name: /^Retry fail/ })).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(count(page, 'completed')).toHaveText('2');
+  await expect(stateSelect(page)).toBeFocused();
+
+  // Screen readers hear the counts through a polite live region (updated at most every 3 s).
+  await expect(dash(page).locator('.visually-hidden[role="status"][aria-live="polite"]')).toHaveText(
+    '0 pending, 0 processing, 0 retrying, 2 completed, 0 failed.',
+  );
+  expect(errors).toEqual([]);
+});
+
+test('stays live across tabs and re-reads the store at most about 4 times a second under load', async ({ page, context }) => {
+  test.setTimeout(60_000);
+  const errors = trackErrors(page);
+  await open(page, '?mode=property');
+  const other = await context.newPage();
+  const otherErrors = trackErrors(other);
+  await open(other);
+
+  await page.evaluate(() => (window as unknown as TestWindow).e2e.startRunner(4));
+  const started = Date.now();
+  const before = await page.evaluate(() => (window as unknown as TestWindow).e2e.calls.list);
+  // Added in the other tab: the runner and both dashboards learn of them through events.
+  await other.evaluate(() =>
+    (window as unknown as TestWindow).e2e.queue.addBulk(Array.from({ length: 1000 }, (_, i) => ({ name: 'ok', data: { i } }))),
+  );
+  await expect(count(page, 'completed')).toHaveText('1000', { timeout: 45_000 });
+  const elapsed = Date.now() - started;
+  await expect(count(other, 'completed')).toHaveText('1000');
+  await expect(count(other, 'pending')).toHaveText('0');
+
+  // Throughput counts `completed` events from every tab over the last minute.
+  await expect(dash(page).locator('.throughput strong')).toHaveText('1000');
+  await expect(dash(other).locator('.throughput strong')).toHaveText('1000');
+
+  const lists = (await page.evaluate(() => (window as unknown as TestWindow).e2e.calls.list)) - before;
+  // ~4,000 job events went by; the dashboard re-listed a page at most every 250 ms.
+  expect(lists).toBeLessThanOrEqual(Math.ceil(elapsed / 250) + 4);
+  expect(lists).toBeLessThan(250);
+  expect(errors).toEqual([]);
+  expect(otherErrors).toEqual([]);
+});
+
+test('pause and resume reach every tab', async ({ page, context }) => {
+  const errors = trackErrors(page);
+  await open(page);
+  const other = await context.newPage();
+  await open(other);
+  await page.evaluate(() => (window as unknown as TestWindow).e2e.startRunner());
+
+  await dash(page).getByRole('button', { name: 'Pause queue' }).click();
+  await expect(dash(page).locator('.run-state')).toHaveText('Paused');
+  await expect(dash(other).locator('.run-state')).toHaveText('Paused');
+  await expect(dash(other).getByRole('button', { name: 'Resume queue' })).toBeVisible();
+
+  await other.evaluate(() => (window as unknown as TestWindow).e2e.queue.add('slow', { ms: 100 }));
+  await expect(count(page, 'pending')).toHaveText('1');
+  await expect(rows(page).first().locator('td.when')).toHaveText('ready');
+  expect(await page.evaluate(() => (window as unknown as TestWindow).e2e.queue.counts())).toMatchObject({ pending: 1, processing: 0 });
+
+  await dash(other).getByRole('button', { name: 'Resume queue' }).click();
+  await expect(dash(page).locator('.run-state')).toHaveText('Running');
+  await expect(count(page, 'completed')).toHaveText('1');
+  await expect(count(other, 'completed')).toHaveText('1');
+  await expect(rows(other).first().locator('td.progress')).toContainText('100%');
+  expect(errors).toEqual([]);
+});
+
+test('readable in light and dark colour schemes', async ({ page }) => {
+  await page.emulateMedia({ colorScheme: 'light' });
+  await open(page);
+  await page.evaluate(async () => {
+    const { e2e } = window as unknown as TestWindow;
+    await e2e.queue.addBulk([
+      { name: 'ok', data: { n: 1 } },
+      { name: 'permanent', data: { message: 'HTTP 410 Gone' } },
+      { name: 'slow', data: { ms: 60_000 } },
+      { name: 'ok', data: { n: 2 } },
+    ]);
+    await e2e.startRunner(1);
+  });
+  await expect(count(page, 'failed')).toHaveText('1');
+  const colours = () =>
+    dash(page).evaluate((el) => {
+      const style = getComputedStyle(el);
+      return { bg: style.backgroundColor, fg: style.color };
+    });
+  expect(await colours()).toEqual({ bg: 'rgb(255, 255, 255)', fg: 'rgb(31, 35, 40)' });
+  await dash(page).screenshot({ path: 'screenshots/dashboard-light.png' });
+
+  await page.emulateMedia({ colorScheme: 'dark' });
+  expect(await colours()).toEqual({ bg: 'rgb(13, 17, 23)', fg: 'rgb(230, 237, 243)' });
+  await dash(page).screenshot({ path: 'screenshots/dashboard-dark.png' });
+});

@@ -330,7 +330,13 @@ const BROKEN_RETRY_MS = 60_000;
  * second tab firing the same tick finds it already moved on; the idempotency key makes
  * that doubly sure.
  */
-export function fireDueSchedules(engine: Engine, queue: string, now: number): Promise<Fired> {
+export async function fireDueSchedules(engine: Engine, queue: string, now: number): Promise<Fired> {
+  // Most passes find nothing due (another tab fired the tick): a read settles those without a write.
+  const peek = await engine.read(async (tx) => Object.values(await readTable(tx)).map((rec) => rec.nextRunAt));
+  if (!peek.some((at) => at !== null && at <= now)) {
+    const pending = peek.filter((at): at is number => at !== null);
+    return { created: [], nextAt: pending.length > 0 ? Math.min(...pending) : undefined, errors: [] };
+  }
   return engine.write(async (tx) => {
     const table = await readTable(tx);
     const drafts: Draft[] = [];

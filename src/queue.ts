@@ -281,8 +281,13 @@ class JobQueue<M extends JobMap> implements Queue<M> {
   }
 
   waitFor(id: string): Promise<unknown> {
-    checkId(id);
-    this.assertOpen();
+    try {
+      checkId(id);
+      this.assertOpen();
+    } catch (error) {
+      // A promise-returning call rejects; it never throws synchronously.
+      return Promise.reject(error);
+    }
     return new Promise((resolve, reject) => {
       let settled = false;
       const closers = this[INTERNALS].closers;

@@ -20,6 +20,7 @@ export interface AliveOwners {
 export class RunnerLease {
   readonly owner: string;
   private release: (() => void) | undefined;
+  private disposed = false;
   private readonly prefix: string;
 
   constructor(private readonly queue: string, private readonly env: Environment) {
@@ -38,6 +39,8 @@ export class RunnerLease {
     await new Promise<void>((granted) => {
       void locks.request(this.prefix + this.owner, () => {
         granted();
+        // Stopped while the request waited: let the lock go at once instead of holding it forever.
+        if (this.disposed) return undefined;
         return new Promise<void>((resolve) => {
           this.release = resolve;
         });
@@ -64,6 +67,7 @@ export class RunnerLease {
   }
 
   dispose(): void {
+    this.disposed = true;
     this.release?.();
     this.release = undefined;
   }

@@ -260,15 +260,17 @@ export class Dispatcher {
 
   private renewLoop(flight: Flight, timers: unknown[]): void {
     const { env, engine } = this.q;
+    let renewal: unknown;
     const tick = () => {
-      timers.length = 0;
+      // Replace only the previous renewal timer: `timers` also holds the attempt's timeout.
+      if (timers.includes(renewal)) timers.splice(timers.indexOf(renewal), 1);
       timers.push(
-        env.setTimeout(() => {
+        (renewal = env.setTimeout(() => {
           void renewLease(engine, flight.rec.id, flight.lease, env.now() + this.opts.leaseMs).then((res) => {
             if (res.ok) return tick();
             this.lose(flight);
           }, report);
-        }, this.opts.leaseMs / 3),
+        }, this.opts.leaseMs / 3)),
       );
     };
     tick();

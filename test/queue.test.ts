@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { JOB_STATES, JobFailedError, JobrailError, openQueue, startWorkers, type Job } from '../src/index.js';
-import { DEFAULT_LIST_LIMIT } from '../src/queue.js';
+import { DEFAULT_LIST_LIMIT, INTERNALS } from '../src/queue.js';
 import { FakeClock } from './helpers/clock.js';
 import { STORAGES, deferred, nextDrained, nextEvent, openTest, record, uniqueName } from './helpers/queues.js';
 
@@ -62,6 +62,23 @@ describe.each(STORAGES)('queue members (%s storage)', (storage) => {
       expect([...new Uint8Array(stored.buf)]).toEqual([1, 2, 3]);
       expect(stored.bytes).toBeInstanceOf(Uint8Array);
       expect([...stored.bytes]).toEqual([9, 8, 7]);
+    });
+
+    it('stores Map and Set data intact', async () => {
+      const { queue } = await openTest<Jobs>(storage);
+      const job = await queue.add('other', new Map([['a', new Set([1, 2])]]) as never);
+      const data = (await queue.get(job.id))?.data as unknown as Map<string, Set<number>>;
+      expect(data).toBeInstanceOf(Map);
+      expect([...(data.get('a') ?? [])]).toEqual([1, 2]);
+    });
+
+    it('counts Blob and buffer bytes against maxDataBytes', async () => {
+      const { queue } = await openTest<Jobs>(storage, { maxDataBytes: 1000 });
+      await expect(queue.add('other', { file: new Blob([new Uint8Array(2000)]) } as never)).rejects.toThrow(/maxDataBytes/);
+      await expect(queue.add('other', new Uint8Array(2000) as never)).rejects.toThrow(RangeError);
+      await expect(queue.add('other', new Set([new ArrayBuffer(2000)]) as never)).rejects.toThrow(RangeError);
+      expect((await queue.add('other', { file: new Blob([new Uint8Array(500)]) } as never)).state).toBe('pending');
+      expect((await queue.counts()).pending).toBe(1);
     });
 
     it('announces every new job with an added event', async () => {
@@ -390,6 +407,7 @@ describe.each(STORAGES)('queue members (%s storage)', (storage) => {
       const fresh = await settle('ok', 4);
       const freshBad = await settle('bad', 5);
       await runner.stop();
+      t.clock.advance(1000); // old: finished 11 s ago; fresh: 1 s ago
       return { ...t, old1, old2, oldBad, fresh, freshBad };
     }
 
@@ -577,5 +595,21 @@ describe.each(STORAGES)('queue members (%s storage)', (storage) => {
         await again.close();
       }
     });
+  });
+});
+
+describe('a runtime without IndexedDB', () => {
+  it('opens memory queues by default and refuses storage: indexeddb with a JobrailError', async () => {
+    vi.stubGlobal('indexedDB', undefined);
+    try {
+      const queue = await openQueue(uniqueName());
+      expect(queue[INTERNALS].engine.durable).toBe(false);
+      await queue.close();
+      const error = await openQueue(uniqueName(), { storage: 'indexeddb' }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(JobrailError);
+      expect((error as Error).message).toMatch(/IndexedDB is not available.*storage: 'memory'/);
+    } finally {
+      vi.unstubAllGlobals();
+    }
   });
 });

@@ -1,0 +1,140 @@
+import { describe, expect, it } from 'vitest';
+import { JobFailedError, JobrailError, startWorkers, type Job } from '../src/index.js';
+import { STORAGES, deferred, nextDrained, nextEvent, openTest, record } from './helpers/queues.js';
+
+type Jobs = { work: number };
+
+/** Two queue objects of one name stand for two tabs: `a` runs the jobs, `b` watches. */
+async function twoTabs(storage: 'indexeddb' | 'memory') {
+  const t = await openTest<Jobs>(storage);
+  return { ...t, a: t.queue, b: await t.another() };
+}
+
+describe.each(STORAGES)('two queue objects of one name, like two tabs (%s storage)', (storage) => {
+  it('sees on one the events of jobs added and completed on the other', async () => {
+    const { a, b } = await twoTabs(storage);
+    const log = record(b, ['added', 'active', 'progress', 'completed']);
+    const completed = nextEvent(b, 'completed');
+    startWorkers(a, {
+      handlers: {
+        work: async (n, ctx) => {
+          await ctx.progress(0.5);
+          return n * 2;
+        },
+      },
+    });
+    const job = await a.add('work', 21);
+    expect(await completed).toMatchObject({ id: job.id, state: 'completed', result: 42 });
+    expect(log).toEqual(['added:work:pending', 'active:work:processing', 'progress:work:processing', 'completed:work:completed']);
+  });
+
+  it('resolves waitFor on one tab for a job run by the other', async () => {
+    const { a, b } = await twoTabs(storage);
+    startWorkers(a, { handlers: { work: (n) => n + 1 } });
+    const job = await b.add('work', 1);
+    expect(await b.waitFor(job.id)).toBe(2);
+  });
+
+  it('rejects waitFor on one tab with JobFailedError for a job failed by the other', async () => {
+    const { a, b } = await twoTabs(storage);
+    const job = await b.add('work', 1, { retries: 0 });
+    const waiting = b.waitFor(job.id);
+    startWorkers(a, {
+      handlers: {
+        work: () => {
+          throw new Error('failed in tab a');
+        },
+      },
+    });
+    const error = await waiting.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(JobFailedError);
+    expect((error as JobFailedError).job).toMatchObject({ id: job.id, state: 'failed', error: { message: 'failed in tab a' } });
+  });
+
+  it('aborts a handler running in one tab when the other removes its job', async () => {
+    const { a, b } = await twoTabs(storage);
+    const started = deferred();
+    const aborted = deferred<unknown>();
+    startWorkers(a, {
+      handlers: {
+        work: async (_n, ctx) => {
+          started.resolve();
+          ctx.signal.addEventListener('abort', () => aborted.resolve(ctx.signal.reason));
+          await new Promise(() => undefined);
+        },
+      },
+    });
+    const log = record(a, ['completed', 'failed', 'retrying']);
+    const job = await a.add('work', 1);
+    await started.promise;
+    const drained = nextDrained(a);
+    expect(await b.remove(job.id)).toBe(true);
+    const reason = await aborted.promise;
+    expect(reason).toBeInstanceOf(JobrailError);
+    await drained;
+    expect(log).toEqual([]);
+    expect(await a.get(job.id)).toBeUndefined();
+  });
+
+  it('stops the runner of one tab when the other pauses, and restarts it on resume', async () => {
+    const { a, b } = await twoTabs(storage);
+    const ran: number[] = [];
+    const runner = startWorkers(a, { handlers: { work: (n) => ran.push(n) } });
+    await runner.ready;
+    await b.pause();
+    const job = await b.add('work', 5);
+    expect(await a.isPaused()).toBe(true);
+    expect((await a.get(job.id))?.state).toBe('pending');
+    expect(ran).toEqual([]);
+    const done = a.waitFor(job.id);
+    await b.resume();
+    await done;
+    expect(ran).toEqual([5]);
+  });
+
+  it('calls drained listeners in every tab', async () => {
+    const { a, b } = await twoTabs(storage);
+    const inA = nextDrained(a);
+    const inB = nextDrained(b);
+    startWorkers(a, { handlers: { work: (n) => n } });
+    await b.add('work', 1);
+    await Promise.all([inA, inB]);
+  });
+
+  it('counts concurrency across tabs: a second runner claims nothing while the first holds the only slot', async () => {
+    const { a, b } = await twoTabs(storage);
+    const gate = deferred();
+    const ran: string[] = [];
+    const handler = async (n: number) => {
+      ran.push(`${String(n)}`);
+      await gate.promise;
+    };
+    const jobs = await a.addBulk([1, 2].map((n) => ({ name: 'work' as const, data: n })));
+    const active = nextEvent(a, 'active');
+    startWorkers(a, { concurrency: 1, handlers: { work: handler } });
+    await active;
+    const second = startWorkers(b, { concurrency: 1, handlers: { work: (n: number) => ran.push(`b${String(n)}`) } });
+    await second.ready; // its first claim pass is queued before the read below
+    expect(await b.counts()).toMatchObject({ processing: 1, pending: 1 });
+    expect(ran).toEqual(['1']);
+    gate.resolve();
+    await b.waitFor(jobs[1]?.id as string);
+    expect(ran).toHaveLength(2);
+  });
+
+  it('runs every job exactly once with runners in two tabs', async () => {
+    const { a, b } = await twoTabs(storage);
+    const runs = new Map<number, string[]>();
+    const handler = (tab: string) => async (n: number) => {
+      runs.set(n, [...(runs.get(n) ?? []), tab]);
+      await Promise.resolve();
+      return n;
+    };
+    startWorkers(a, { concurrency: 3, handlers: { work: handler('a') } });
+    startWorkers(b, { concurrency: 3, handlers: { work: handler('b') } });
+    const jobs: Job[] = await a.addBulk(Array.from({ length: 20 }, (_, i) => ({ name: 'work' as const, data: i })));
+    for (const job of jobs) await b.waitFor(job.id);
+    expect([...runs.values()].map((tabs) => tabs.length)).toEqual(Array.from({ length: 20 }, () => 1));
+    expect(await a.counts()).toMatchObject({ completed: 20, processing: 0 });
+  });
+});

@@ -1,0 +1,97 @@
+import { afterEach } from 'vitest';
+import { openQueue, type Queue } from '../../src/index.js';
+import { INTERNALS } from '../../src/queue.js';
+import type { Engine } from '../../src/store/engine.js';
+import type { JobRecord } from '../../src/store/record.js';
+import type { Job, JobMap, QueueEventName, QueueOptions } from '../../src/types.js';
+import { FakeClock } from './clock.js';
+
+export type Storage = 'indexeddb' | 'memory';
+export const STORAGES: Storage[] = ['indexeddb', 'memory'];
+
+let counter = 0;
+/** A queue name no other test uses. */
+export const uniqueName = (prefix = 'q'): string => `${prefix}-${String(++counter)}-${Math.random().toString(36).slice(2, 8)}`;
+
+const opened = new Set<Queue<JobMap>>();
+afterEach(async () => {
+  const all = [...opened];
+  opened.clear();
+  await Promise.all(all.map((q) => q.close()));
+});
+
+export interface TestQueue<M extends JobMap = JobMap> {
+  queue: Queue<M>;
+  clock: FakeClock;
+  name: string;
+  /** Opens another queue object of the same name (another tab) on the same clock. */
+  another(options?: QueueOptions): Promise<Queue<M>>;
+}
+
+/** Opens a fresh queue on a fake clock; closed after the test. */
+export async function openTest<M extends JobMap = JobMap>(storage: Storage, options: QueueOptions = {}, clock = new FakeClock()): Promise<TestQueue<M>> {
+  const name = uniqueName(storage);
+  const open = async (extra: QueueOptions = {}) => {
+    const q = await openQueue<M>(name, { storage, ...options, ...extra, environment: { ...clock.env, ...options.environment, ...extra.environment } });
+    opened.add(q as unknown as Queue<JobMap>);
+    return q;
+  };
+  return { queue: await open(), clock, name, another: open };
+}
+
+export const engineOf = (q: Queue<never> | Queue<JobMap> | Queue<any>): Engine => (q as Queue<JobMap>)[INTERNALS].engine;
+
+/** Every stored record and meta value, to prove a call wrote nothing. */
+export function dump(engine: Engine): Promise<{ jobs: JobRecord[]; meta: Record<string, unknown> }> {
+  return engine.read(async (tx) => {
+    const ids = await tx.ids('seq', undefined, 'next', 0, Number.MAX_SAFE_INTEGER);
+    const jobs: JobRecord[] = [];
+    for (const id of ids) jobs.push((await tx.get(id)) as JobRecord);
+    const meta: Record<string, unknown> = {};
+    for (const key of ['seq', 'paused', 'limiter']) meta[key] = await tx.getMeta(key);
+    return { jobs, meta };
+  });
+}
+
+/** The next `event` whose job matches. Subscribe before causing it. */
+export function nextEvent(q: Queue<any>, event: Exclude<QueueEventName, 'drained'>, match: (job: Job) => boolean = () => true): Promise<Job> {
+  return new Promise((resolve) => {
+    const off = q.on(event, (job: Job) => {
+      if (!match(job)) return;
+      off();
+      resolve(job);
+    });
+  });
+}
+
+export function nextDrained(q: Queue<any>): Promise<void> {
+  return new Promise((resolve) => {
+    const off = q.on('drained', () => {
+      off();
+      resolve();
+    });
+  });
+}
+
+/** Records `event:jobName:state` for every job event, in order. */
+export function record(q: Queue<any>, events: Exclude<QueueEventName, 'drained'>[] = ['added', 'active', 'progress', 'completed', 'retrying', 'failed', 'removed']): string[] {
+  const log: string[] = [];
+  for (const event of events) q.on(event, (job: Job) => log.push(`${event}:${job.name}:${job.state}`));
+  return log;
+}
+
+export interface Deferred<T = void> {
+  promise: Promise<T>;
+  resolve(value: T): void;
+  reject(error: unknown): void;
+}
+
+export function deferred<T = void>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}

@@ -267,6 +267,7 @@ export class Dispatcher {
       timers.push(
         (renewal = env.setTimeout(() => {
           void renewLease(engine, flight.rec.id, flight.lease, env.now() + this.opts.leaseMs).then((res) => {
+            if (!timers.includes(renewal)) return; // the attempt ended while this renewal ran
             if (res.ok) return tick();
             this.lose(flight);
           }, report);

@@ -197,6 +197,34 @@ describe.each(STORAGES)('leases, fencing and reclaim (%s storage)', (storage) =>
       expect(await queue.get(job.id)).toMatchObject({ state: 'completed', attempts: 1 });
     });
 
+    it('stops renewing once an attempt ends, even when a renewal was under way as it ended', async () => {
+      const { queue, clock } = await openTest<Jobs>(storage);
+      const started = deferred();
+      const gate = deferred();
+      let signal: AbortSignal | undefined;
+      startWorkers(queue, {
+        leaseMs: 300,
+        handlers: {
+          work: async (_n, ctx) => {
+            signal = ctx.signal;
+            started.resolve();
+            await gate.promise;
+            return 'done';
+          },
+        },
+      });
+      const job = await queue.add('work', 1);
+      await started.promise;
+      clock.advance(100); // a renewal starts…
+      gate.resolve(); // …and the handler returns before it is stored
+      expect(await queue.waitFor(job.id)).toBe('done');
+      clock.advance(1000);
+      // let any late renewal reach the store and come back
+      for (let i = 0; i < 3; i++) await queue.get(job.id);
+      expect(signal?.aborted).toBe(false);
+      expect(await queue.get(job.id)).toMatchObject({ state: 'completed', result: 'done' });
+    });
+
     it('aborts a handler whose progress write is refused', async () => {
       const { queue, clock } = await openTest<Jobs>(storage);
       const engine = engineOf(queue);

@@ -598,6 +598,20 @@ describe.each(STORAGES)('queue members (%s storage)', (storage) => {
   });
 });
 
+describe('openQueue', () => {
+  it("opens the queue named 'default' in IndexedDB when given no arguments", async () => {
+    const queue = await openQueue();
+    try {
+      expect(queue.name).toBe('default');
+      expect(queue[INTERNALS].engine.durable).toBe(true);
+      const job = await queue.add('work', 1);
+      expect(job.queue).toBe('default');
+    } finally {
+      await queue.close();
+    }
+  });
+});
+
 describe('a runtime without IndexedDB', () => {
   it('opens memory queues by default and refuses storage: indexeddb with a JobrailError', async () => {
     vi.stubGlobal('indexedDB', undefined);

@@ -48,7 +48,8 @@ export function dump(engine: Engine): Promise<{ jobs: JobRecord[]; meta: Record<
     const jobs: JobRecord[] = [];
     for (const id of ids) jobs.push((await tx.get(id)) as JobRecord);
     const meta: Record<string, unknown> = {};
-    for (const key of ['seq', 'paused', 'limiter']) meta[key] = await tx.getMeta(key);
+    // every meta key jobrail writes: enqueue counter, paused flag, limiter window, schedules
+    for (const key of ['seq', 'paused', 'limiter', 'schedules']) meta[key] = await tx.getMeta(key);
     return { jobs, meta };
   });
 }

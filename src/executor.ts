@@ -35,7 +35,9 @@ export interface Executor {
 
 export function toWireError(error: unknown): WireError {
   const out: WireError = serializeError(error);
-  if (error instanceof RetryLaterError) out.delay = error.delay;
+  // By name, not class: a RetryLaterError from another realm (a worker's copy of jobrail) counts too.
+  const delay = (error as { delay?: unknown } | null)?.delay;
+  if (out.name === 'RetryLaterError' && typeof delay === 'number' && delay >= 0) out.delay = delay;
   return out;
 }
 

@@ -69,21 +69,42 @@ export async function callHandler(handler: Handler | undefined, name: string, da
   }
 }
 
+/** Timers for the page executor's grace period. */
+export interface GraceTimers {
+  gracePeriod: number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
 /**
  * Runs handlers on the page's own thread. Page code cannot be cut off: on timeout or
- * removal the attempt ends when its `signal` aborts, and a handler that ignores the signal
- * keeps running in the background with its outcome discarded.
+ * removal the attempt fails with the signal's reason once the handler has settled, or
+ * after `gracePeriod` if it ignores the signal — then it keeps running in the background
+ * with its outcome discarded, and its retry may start beside it (prefer workers for code
+ * that may not honour its signal).
  */
-export function pageExecutor(handlers: Handlers): Executor {
+export function pageExecutor(handlers: Handlers, grace: GraceTimers = { gracePeriod: 0, setTimeout: () => undefined, clearTimeout: () => {} }): Executor {
   return {
     run(attempt) {
       const handler = Object.prototype.hasOwnProperty.call(handlers, attempt.job.name) ? (handlers as Record<string, Handler>)[attempt.job.name] : undefined;
+      const running = callHandler(handler, attempt.job.name, attempt.job.data, handlerContext(attempt));
       const aborted = new Promise<AttemptResult>((resolve) => {
-        const onAbort = () => resolve({ ok: false, error: toWireError(attempt.signal.reason) });
+        const onAbort = () => {
+          const failure: AttemptResult = { ok: false, error: toWireError(attempt.signal.reason) };
+          if (grace.gracePeriod <= 0) {
+            resolve(failure);
+            return;
+          }
+          const timer = grace.setTimeout(() => resolve(failure), grace.gracePeriod);
+          void running.then(() => {
+            grace.clearTimeout(timer);
+            resolve(failure);
+          });
+        };
         if (attempt.signal.aborted) onAbort();
         else attempt.signal.addEventListener('abort', onAbort, { once: true });
       });
-      return Promise.race([callHandler(handler, attempt.job.name, attempt.job.data, handlerContext(attempt)), aborted]);
+      return Promise.race([running.then((r) => (attempt.signal.aborted ? aborted : r)), aborted]);
     },
     close: async () => {},
   };

@@ -69,8 +69,12 @@ export interface Queue<M extends JobMap = JobMap> {
   counts(): Promise<Record<JobState, number>>;
   /** Resolves with the job's result once completed; rejects with `JobFailedError` once failed. Works across tabs. */
   waitFor(id: string): Promise<unknown>;
-  /** Moves a `failed` job back to `pending` with its attempts reset. */
-  retry(id: string): Promise<JobOf<M>>;
+  /**
+   * Moves a `failed` job back to `pending` with its attempts reset; resolves with 1 (the
+   * number of jobs moved, like `retryFailed`). Rejects with a `JobrailError` for a job that
+   * does not exist or is not `failed`.
+   */
+  retry(id: string): Promise<number>;
   /** Moves every `failed` job back to `pending`; resolves with how many. */
   retryFailed(): Promise<number>;
   /** Deletes a job; a running handler's `signal` aborts and its outcome is discarded. Resolves false if there was no such job. */
@@ -131,7 +135,14 @@ function checkQueueOptions(options: unknown): QueueOptions {
   }
   if (o.maxDataBytes !== undefined) checkNumber('maxDataBytes', o.maxDataBytes, { integer: true, min: 1 });
   if (o.environment !== undefined && !isPlainObject(o.environment)) throw new TypeError(`Expected \`environment\` to be an object, got ${describe(o.environment)}`);
-  return { ...o, defaults: checkJobOptions(o.defaults, 'defaults') };
+  const defaults = checkJobOptions(o.defaults, 'defaults');
+  if (defaults.idempotencyKey !== undefined) {
+    throw new TypeError('`idempotencyKey` cannot be a default: every add would return the same job. Pass it to each add instead');
+  }
+  if (defaults.runAt !== undefined) {
+    throw new TypeError('`runAt` cannot be a default: every job would wait for the same moment. Use `delay` for a default wait, or pass runAt to each add');
+  }
+  return { ...o, defaults };
 }
 
 /**
@@ -321,7 +332,7 @@ class JobQueue<M extends JobMap> implements Queue<M> {
     });
   }
 
-  async retry(id: string): Promise<JobOf<M>> {
+  async retry(id: string): Promise<number> {
     checkId(id);
     const rec = await this.guard('retry a job', () => retryJob(this.engine, id, this.env.now()));
     if (!rec) {
@@ -334,7 +345,7 @@ class JobQueue<M extends JobMap> implements Queue<M> {
     }
     this.hub.emit({ kind: 'changed' });
     this.hub.emit({ kind: 'wake' });
-    return toJob(rec) as JobOf<M>;
+    return 1;
   }
 
   async retryFailed(): Promise<number> {

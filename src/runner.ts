@@ -26,7 +26,10 @@ export interface RunnerOptions<M extends JobMap = JobMap> {
    * @default 10_000
    */
   leaseMs?: number;
-  /** A handler that ignores its aborted `signal` after a timeout has this long before its worker is terminated. @default 1000 */
+  /**
+   * A handler whose `signal` aborted (timeout, removal) has this long to stop: in a worker,
+   * then its worker is terminated; on the page, then the attempt fails anyway. @default 1000
+   */
   gracePeriod?: number;
 }
 
@@ -90,7 +93,7 @@ export function startWorkers<M extends JobMap>(queue: Queue<M>, options: RunnerO
   const o = checkRunnerOptions(options);
   const concurrency = o.concurrency ?? 1;
   const executor: Executor = o.handlers
-    ? pageExecutor(o.handlers as Handlers)
+    ? pageExecutor(o.handlers as Handlers, { gracePeriod: o.gracePeriod ?? 1000, setTimeout: internals.env.setTimeout, clearTimeout: internals.env.clearTimeout })
     : workerPool(o.worker as () => Worker, { size: o.workers ?? 1, concurrency, gracePeriod: o.gracePeriod ?? 1000, env: internals.env });
   const dispatcher = new Dispatcher(
     internals,

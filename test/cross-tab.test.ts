@@ -56,6 +56,7 @@ describe.each(STORAGES)('two queue objects of one name, like two tabs (%s storag
     const started = deferred();
     const aborted = deferred<unknown>();
     startWorkers(a, {
+      gracePeriod: 0,
       handlers: {
         work: async (_n, ctx) => {
           started.resolve();

@@ -312,9 +312,8 @@ describe.each(STORAGES)('queue members (%s storage)', (storage) => {
       const id = (jobs[0] as Job).id;
       expect(await queue.get(id)).toMatchObject({ state: 'failed', attempts: 2 });
       clock.advance(5000);
-      const revived = await queue.retry(id);
-      expect(revived).toMatchObject({ id, state: 'pending', attempts: 0, finishedAt: undefined, runAt: clock.now(), updatedAt: clock.now() });
-      expect(await queue.get(id)).toEqual(revived);
+      expect(await queue.retry(id)).toBe(1);
+      expect(await queue.get(id)).toMatchObject({ id, state: 'pending', attempts: 0, finishedAt: undefined, runAt: clock.now(), updatedAt: clock.now() });
     });
 
     it('runs a retried job again until it completes', async () => {

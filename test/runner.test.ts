@@ -242,11 +242,12 @@ describe.each(STORAGES)('running jobs (%s storage)', (storage) => {
       expect(snapshot.error?.message).toMatch(/timed out after 500 ms/);
     });
 
-    it('ends a timed-out attempt even when the handler ignores its signal, and retries it', async () => {
+    it('ends a timed-out attempt after the grace period when the handler ignores its signal, and retries it', async () => {
       const { queue, clock } = await openTest<Jobs>(storage);
       const never = deferred();
       const started = deferred();
       startWorkers(queue, {
+        gracePeriod: 50,
         handlers: {
           work: async (_d, ctx) => {
             if (ctx.attempt === 1) {
@@ -261,6 +262,9 @@ describe.each(STORAGES)('running jobs (%s storage)', (storage) => {
       const retrying = nextEvent(queue, 'retrying');
       await started.promise;
       clock.advance(100);
+      // Within the grace period the attempt still holds the job.
+      expect((await queue.get(job.id))?.state).toBe('processing');
+      clock.advance(50);
       expect((await retrying).error?.name).toBe('TimeoutError');
       expect(await queue.waitFor(job.id)).toBe(2);
     });
@@ -414,6 +418,7 @@ describe.each(STORAGES)('running jobs (%s storage)', (storage) => {
       const started = deferred();
       let aborted: unknown;
       const runner = startWorkers(queue, {
+        gracePeriod: 0,
         handlers: {
           other: async (_d, ctx) => {
             started.resolve();

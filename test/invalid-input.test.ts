@@ -85,6 +85,8 @@ const rows: Record<string, Row> = {
   'openQueue with bad defaults': { call: open({ defaults: { retries: -1 } }), error: RangeError, names: '`retries`' },
   'openQueue with an unknown default option': { call: open({ defaults: { colour: 'red' } }), error: TypeError, names: /`colour` in defaults/ },
   'openQueue with a non-object environment': { call: open({ environment: 5 }), error: TypeError, names: '`environment`' },
+  'openQueue with an idempotencyKey default': { call: open({ defaults: { idempotencyKey: 'same' } }), error: TypeError, names: '`idempotencyKey` cannot be a default' },
+  'openQueue with a runAt default': { call: open({ defaults: { runAt: 5 } }), error: TypeError, names: '`runAt` cannot be a default' },
   // startWorkers
   'startWorkers without handlers or worker': { call: runner({}), error: TypeError, names: '`handlers`', sync: true },
   'startWorkers with both handlers and worker': { call: runner({ handlers: {}, worker: () => null }), error: TypeError, names: '`worker`', sync: true },

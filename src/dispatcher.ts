@@ -95,7 +95,8 @@ export class Dispatcher {
     if (msg.kind === 'job') {
       const flight = this.flights.get(msg.job.id);
       if (msg.event === 'removed' && flight) {
-        flight.discard = true;
+        // No `discard`: the outcome write is refused by fencing if the job is really gone,
+        // and a job that is still there (a stray message) is retried, never left stuck.
         flight.controller.abort(new JobrailError(`Job ${msg.job.id} was removed while running`));
       }
       if (msg.event === 'added') this.busySinceDrained = true;

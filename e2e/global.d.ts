@@ -11,6 +11,9 @@ declare global {
       stop(): Promise<void>;
       add(data: WorkData, options?: Record<string, unknown>): Promise<Job>;
       addMany(n: number, data: WorkData, options?: Record<string, unknown>): Promise<string[]>;
+      addJobs(specs: { data: WorkData; options?: Record<string, unknown> }[]): Promise<string[]>;
+      list(filter?: { state?: string; limit?: number; offset?: number }): Promise<Job[]>;
+      inFlight(): number;
       counts(): Promise<Record<string, number>>;
       get(id: string): Promise<Job | undefined>;
       remove(id: string): Promise<boolean>;

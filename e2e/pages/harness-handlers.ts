@@ -15,6 +15,14 @@ export interface WorkData {
   crashAlways?: boolean;
   /** Ignore the abort signal and never return (busy-wait in a worker). */
   hang?: boolean;
+  /** Hang like `hang`, but only on this attempt (give the job a `timeout`). */
+  hangOnAttempt?: number;
+  /**
+   * How `hang`/`hangOnAttempt` hang: 'busy' (default) blocks the thread, ignoring the signal;
+   * 'async' awaits forever, ignoring the signal; 'signal' waits 60 s but gives up when the
+   * signal aborts (a slow handler that honours its timeout).
+   */
+  hangMode?: 'busy' | 'async' | 'signal';
   /** Fail attempts up to this number (then succeed). */
   failUntil?: number;
   permanent?: boolean;
@@ -30,10 +38,14 @@ export interface LogEntry {
   where: string;
   /** The tab that ran it: workers are named after their tab. */
   tab: string;
+  /** Which JavaScript realm ran it (one id per worker, or per page load). */
+  realm?: string;
 }
 
 /** Identifies this tab (page side); workers get it as their name. */
 export const tabId = Math.random().toString(36).slice(2, 8);
+/** Identifies this realm: each worker of a pool (and each page load) gets its own. */
+const realmId = Math.random().toString(36).slice(2, 8);
 
 let logDb: Promise<IDBDatabase> | undefined;
 function openLog(): Promise<IDBDatabase> {
@@ -46,13 +58,13 @@ function openLog(): Promise<IDBDatabase> {
   return logDb;
 }
 
-export async function log(entry: Omit<LogEntry, 't' | 'where' | 'tab'>): Promise<void> {
+export async function log(entry: Omit<LogEntry, 't' | 'where' | 'tab' | 'realm'>): Promise<void> {
   const db = await openLog();
   const where = typeof document === 'undefined' ? 'worker' : 'page';
   await new Promise<void>((resolve, reject) => {
     const tx = db.transaction('events', 'readwrite', { durability: 'strict' });
     const tab = typeof document === 'undefined' ? (globalThis as { name?: string }).name ?? '' : tabId;
-    tx.objectStore('events').add({ ...entry, t: performance.timeOrigin + performance.now(), where, tab });
+    tx.objectStore('events').add({ ...entry, t: performance.timeOrigin + performance.now(), where, tab, realm: realmId });
     tx.oncomplete = () => resolve();
     tx.onerror = () => reject(tx.error);
   });
@@ -121,7 +133,9 @@ export const handlers: Handlers<{ work: WorkData }> = {
         (globalThis as unknown as { close(): void }).close();
         await new Promise(() => {});
       }
-      if (data.hang) {
+      if (data.hang || data.hangOnAttempt === ctx.attempt) {
+        if (data.hangMode === 'async') await new Promise(() => {});
+        if (data.hangMode === 'signal') await sleep(60_000, ctx.signal);
         const until = Date.now() + 60_000;
         while (Date.now() < until) {
           // busy: ignores the signal

@@ -1,7 +1,8 @@
 /**
  * The e2e harness: a page that opens a queue and runs it, driven by Playwright through
  * `window.h`. Query parameters start it without a round trip, so a reload resumes by itself:
- * `?queue=q&mode=worker&workers=2&concurrency=4&start=1`.
+ * `?queue=q&mode=worker&workers=2&concurrency=4&start=1` (also `leaseMs`, `maxCrashes`,
+ * `gracePeriod` and `nolocks=1`).
  */
 import { openQueue, startWorkers, type Job, type Queue, type Runner, type RunnerOptions } from 'jobrail';
 import { handlers, readLog, tabId, type LogEntry, type WorkData } from './harness-handlers.js';
@@ -17,6 +18,12 @@ interface Harness {
   stop(): Promise<void>;
   add(data: WorkData, options?: Record<string, unknown>): Promise<Job>;
   addMany(n: number, data: WorkData, options?: Record<string, unknown>): Promise<string[]>;
+  /** Adds jobs each with its own data and options, in one transaction; resolves to their ids in order. */
+  addJobs(specs: { data: WorkData; options?: Record<string, unknown> }[]): Promise<string[]>;
+  /** `queue.list(filter)`. */
+  list(filter?: { state?: string; limit?: number; offset?: number }): Promise<Job[]>;
+  /** Attempts the runner of this tab has in flight (0 without a runner). */
+  inFlight(): number;
   counts(): Promise<Record<string, number>>;
   get(id: string): Promise<Job | undefined>;
   remove(id: string): Promise<boolean>;
@@ -63,6 +70,12 @@ const h: Harness = {
     const jobs = await (h.queue as Queue<Jobs>).addBulk(Array.from({ length: n }, () => ({ name: 'work' as const, data, options: options ?? {} })));
     return jobs.map((j) => j.id);
   },
+  async addJobs(specs) {
+    const jobs = await (h.queue as Queue<Jobs>).addBulk(specs.map((s) => ({ name: 'work' as const, data: s.data, options: s.options ?? {} })));
+    return jobs.map((j) => j.id);
+  },
+  list: (filter) => (h.queue as Queue<Jobs>).list(filter as Parameters<Queue<Jobs>['list']>[0]),
+  inFlight: () => h.runner?.inFlight ?? 0,
   counts: () => (h.queue as Queue<Jobs>).counts(),
   get: (id) => (h.queue as Queue<Jobs>).get(id),
   remove: (id) => (h.queue as Queue<Jobs>).remove(id),
@@ -86,6 +99,8 @@ async function boot(): Promise<void> {
         workers: Number(params.get('workers') ?? 1),
         concurrency: Number(params.get('concurrency') ?? 2),
         ...(params.get('leaseMs') ? { leaseMs: Number(params.get('leaseMs')) } : {}),
+        ...(params.get('maxCrashes') ? { maxCrashes: Number(params.get('maxCrashes')) } : {}),
+        ...(params.get('gracePeriod') ? { gracePeriod: Number(params.get('gracePeriod')) } : {}),
       });
     }
   }

@@ -15,9 +15,9 @@
  * chaos lasts 15 s. Each run prints its figures and writes every job's record and log to
  * soak-<seed>.json in the test's output directory.
  *
- * SOAK_HANGS=0 and SOAK_POISON=0 leave out the two chaos sources that currently break the
- * invariants (see their comments below): handlers that ignore their signal, and jobs that
- * crash their worker on every attempt.
+ * SOAK_HANGS=0 and SOAK_POISON=0 leave out two chaos sources (see their comments below):
+ * handlers that ignore their signal, and jobs that crash their worker on every attempt. Both
+ * once broke the invariants, and are on by default so that they keep being checked.
  */
 import { writeFileSync } from 'node:fs';
 import { expect, test, type BrowserContext, type Page } from '@playwright/test';
@@ -31,25 +31,23 @@ const TOTAL_JOBS = 1000;
 /**
  * SOAK_HANGS=0: the hanging handlers honour their signal (the attempt times out, no worker is
  * terminated) instead of ignoring it, half of them blocking their worker's thread in a busy
- * loop and half awaiting forever. jobrail retries a job as soon as it has called
- * `worker.terminate()` on the worker of its hung attempt, but the worker is not dead yet:
- * Chromium lets a busy worker run on for about 2 s after `terminate()` (and after its page
- * reloads), and even an idle one holds its locks for some 10–100 ms. Meanwhile the job's next
- * execution has started: the soak sees them overlap.
+ * loop and half awaiting forever. Chromium lets a busy worker run on for about 2 s after
+ * `terminate()` (and after its page reloads): this soak found jobs retried while their hung
+ * execution still ran, until the pool learnt to wait for the worker's lock to be released.
  */
 const HANGS = process.env.SOAK_HANGS !== '0';
 /**
  * SOAK_POISON=0: the poison jobs crash their worker on the first attempt only (and then
  * complete) instead of on every attempt. A worker's death counts as a crash for every attempt
- * in flight in it, so an innocent job that keeps sharing a worker with a poison job can be
- * dead-lettered for crashes it did not cause.
+ * in flight in it; a job with a crash on record then runs alone, so an innocent job is blamed
+ * at most once (this soak found innocent jobs dead-lettered before that).
  */
 const POISON = process.env.SOAK_POISON !== '0';
 const QUEUE = 'soak';
 /**
- * maxCrashes of every runner. Above the default 2, because a worker's death counts as a crash
- * for every attempt in flight in it: with 2, a job that happens to share a worker twice with
- * a job made to crash once would be dead-lettered.
+ * maxCrashes of every runner. Above the default 2, because a job made to crash on its second
+ * attempt may also have been blamed once for a neighbour's crash on its first (a worker's death
+ * counts for every attempt in flight in it), and would then rightly be dead-lettered.
  */
 const MAX_CRASHES = 4;
 /** How long the queue has to settle after the chaos stops. */

@@ -245,6 +245,7 @@ export class Dispatcher {
         signal: controller.signal,
         idempotencyKey: rec.idempotencyKey ?? rec.id,
         progress: (value) => this.progress(flight, value),
+        isolate: rec.crashes > 0,
       });
     } finally {
       for (const t of timers) env.clearTimeout(t);

@@ -8,6 +8,8 @@ export interface Attempt {
   signal: AbortSignal;
   idempotencyKey: string;
   progress(value: unknown): Promise<void>;
+  /** The job crashed a worker before: run it where it cannot take other attempts down. */
+  isolate?: boolean;
 }
 
 /** A failure as it crosses a worker boundary; `delay` is set for `RetryLaterError`. */

@@ -56,9 +56,16 @@ export class RunnerLease {
     const snapshot = await locks.query();
     const owners = new Set<string>();
     for (const lock of snapshot.held ?? []) {
-      if (lock.name?.startsWith(this.prefix)) owners.add(lock.name.slice(this.prefix.length));
+      // `<prefix><owner>` is the runner; `<prefix><owner>/worker:<id>` one of its workers, which
+      // may outlive the runner's page by a moment: the runner counts alive while any is held.
+      if (lock.name?.startsWith(this.prefix)) owners.add(lock.name.slice(this.prefix.length).split('/')[0] as string);
     }
     return { owners, at };
+  }
+
+  /** The name of the Web Lock this runner holds. */
+  get lockName(): string {
+    return this.prefix + this.owner;
   }
 
   /** A fresh fencing token for one claim. */

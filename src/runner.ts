@@ -4,7 +4,7 @@ import { DEFAULT_LEASE_MS, RunnerLease } from './lease.js';
 import { checkNumber, describe, isPlainObject } from './options.js';
 import { INTERNALS, type Queue } from './queue.js';
 import type { Handlers, JobMap } from './types.js';
-import { workerPool } from './worker-pool.js';
+import { workerLockName, workerPool } from './worker-pool.js';
 
 /** Options of `startWorkers`: `handlers` (run in the page) or `worker` (run in Web Workers). */
 export interface RunnerOptions<M extends JobMap = JobMap> {
@@ -92,14 +92,16 @@ export function startWorkers<M extends JobMap>(queue: Queue<M>, options: RunnerO
   internals.assertOpen();
   const o = checkRunnerOptions(options);
   const concurrency = o.concurrency ?? 1;
+  const env = internals.env;
+  const lease = new RunnerLease(internals.name, env);
   const executor: Executor = o.handlers
-    ? pageExecutor(o.handlers as Handlers, { gracePeriod: o.gracePeriod ?? 1000, setTimeout: internals.env.setTimeout, clearTimeout: internals.env.clearTimeout })
-    : workerPool(o.worker as () => Worker, { size: o.workers ?? 1, concurrency, gracePeriod: o.gracePeriod ?? 1000, env: internals.env });
+    ? pageExecutor(o.handlers as Handlers, { gracePeriod: o.gracePeriod ?? 1000, setTimeout: env.setTimeout, clearTimeout: env.clearTimeout })
+    : workerPool(o.worker as () => Worker, { size: o.workers ?? 1, gracePeriod: o.gracePeriod ?? 1000, env, lockName: () => workerLockName(lease.lockName, env) });
   const dispatcher = new Dispatcher(
     internals,
     executor,
     { concurrency, maxCrashes: o.maxCrashes ?? 2, limiter: o.limiter, leaseMs: o.leaseMs ?? DEFAULT_LEASE_MS },
-    new RunnerLease(internals.name, internals.env),
+    lease,
   );
   const ready = dispatcher.start();
   ready.catch(() => undefined);

@@ -6,32 +6,53 @@ import { HELLO, type WorkerApi } from './protocol.js';
 
 export interface PoolOptions {
   size: number;
-  /** Attempts in flight across the pool; spread over its workers. */
-  concurrency: number;
   /** How long an aborted handler has to stop before its worker is terminated. */
   gracePeriod: number;
   env: Environment;
+  /**
+   * Names the Web Lock a new worker holds for its life. Named after the runner, so other tabs
+   * count the runner alive while any of its workers still runs code (see `RunnerLease.alive`).
+   */
+  lockName(): string | undefined;
 }
 
 /** How long a new worker has to answer; one that never calls `serveHandlers` fails here. */
 const HANDSHAKE_MS = 10_000;
 
+/**
+ * `terminate()` does not stop a busy worker at once: Chromium was seen running its code for
+ * about 2 s more. A terminated worker's attempts end only once its lock is released (it has
+ * really stopped), or after this long where Web Locks are missing or the release is late.
+ */
+const STOP_WAIT_MS = 5_000;
+
 interface Slot {
-  resolve(result: AttemptResult): void;
   progress(value: unknown): Promise<void>;
+  /** Ends the attempt; only the first call counts. */
+  settle(result: AttemptResult): void;
+  /** The result to give when the worker is buried for this attempt's own hang. */
+  override?: AttemptResult;
 }
 
 /** One Web Worker of the pool, with the attempts it runs. */
 class PooledWorker {
   readonly runs = new Map<number, Slot>();
+  /** Attempts assigned to it that wait for its handshake. */
+  reserved = 0;
   dead = false;
   readonly api: Remote<WorkerApi>;
   readonly started: Promise<void>;
+  private lockHeld = false;
+  private markGone: () => void = () => {};
+  private readonly gone = new Promise<void>((resolve) => (this.markGone = resolve));
 
   constructor(
     private readonly worker: Worker,
     private readonly env: Environment,
-    private readonly onDeath: (w: PooledWorker, message: string, blame?: boolean) => void,
+    private readonly lockName: string | undefined,
+    /** One-off worker for a single attempt of a job suspected of crashing workers. */
+    readonly dedicated: boolean,
+    private readonly onDeath: (w: PooledWorker, message: string) => void,
   ) {
     this.api = wrap<WorkerApi>(worker);
     worker.addEventListener('error', (event: ErrorEvent) => {
@@ -40,6 +61,10 @@ class PooledWorker {
     });
     worker.addEventListener('messageerror', () => this.onDeath(this, 'Worker crashed: a message could not be deserialized'));
     this.started = this.handshake();
+  }
+
+  get load(): number {
+    return this.runs.size + this.reserved;
   }
 
   private async handshake(): Promise<void> {
@@ -54,11 +79,16 @@ class PooledWorker {
       const hello = await Promise.race([this.api.hello(), late]);
       if (hello !== HELLO) throw new JobrailError(`The job worker answered ${JSON.stringify(hello)}, not jobrail's worker protocol: it must call serveHandlers() from 'jobrail/worker'`);
       const locks = this.env.locks;
-      const lockName = locks ? `jobrail-worker:${randomToken(this.env)}` : undefined;
+      const lockName = locks ? this.lockName : undefined;
       await Promise.race([this.api.init(lockName, proxy((runId: number, value: unknown) => this.runs.get(runId)?.progress(value) ?? Promise.resolve())), late]);
       if (locks && lockName) {
-        // Granted only when the worker's own hold ends: it died (self.close, crash, out of memory).
-        void locks.request(lockName, () => this.onDeath(this, 'Worker died (closed itself, crashed or ran out of memory)'));
+        this.lockHeld = true;
+        // Granted only when the worker's own hold ends: it died (self.close, crash, out of
+        // memory) or, after terminate(), really stopped running code.
+        void locks.request(lockName, () => {
+          this.markGone();
+          this.onDeath(this, 'Worker died (closed itself, crashed or ran out of memory)');
+        });
       }
     } finally {
       this.env.clearTimeout(timer);
@@ -70,12 +100,27 @@ class PooledWorker {
     this.api[releaseProxy]();
     this.worker.terminate();
   }
+
+  /** Resolves once the worker can no longer run any code of an attempt. */
+  stopped(): Promise<void> {
+    if (!this.lockHeld && this.env.locks) return Promise.resolve(); // no handler code ever ran
+    return new Promise<void>((resolve) => {
+      const timer = this.env.setTimeout(resolve, STOP_WAIT_MS);
+      void this.gone.then(() => {
+        this.env.clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
 }
 
 /**
  * Runs attempts in a pool of module Web Workers over comlink. A worker that dies fails its
  * attempts as crashes and is replaced; an aborted handler that does not stop within the
- * grace period has its worker terminated, so it can never run beside its own retry.
+ * grace period has its worker terminated. Attempts of a terminated worker end only once it
+ * has really stopped, so a job never runs beside its own retry. A job whose attempts have
+ * crashed a worker before runs alone in a worker of its own, so the next crash is surely its
+ * own and other jobs are not blamed (or cut off) for it.
  */
 export function workerPool(factory: () => Worker, options: PoolOptions): Executor & { start(): Promise<void> } {
   const { env } = options;
@@ -83,40 +128,49 @@ export function workerPool(factory: () => Worker, options: PoolOptions): Executo
   let nextRun = 0;
   let fatal: JobrailError | undefined;
 
-  /** Ends a worker; its other attempts fail too, counted as crashes only when `blame` says so. */
+  /** Ends a worker; its attempts fail once it has stopped, as crashes only when `blame` says so. */
   const bury = (w: PooledWorker, message: string, blame = true) => {
     if (w.dead) return;
     w.terminate();
     const i = workers.indexOf(w);
     if (i >= 0) workers.splice(i, 1);
-    for (const slot of w.runs.values()) slot.resolve({ ok: false, error: serializeError(new JobrailError(message)), crash: blame });
+    const slots = [...w.runs.values()];
     w.runs.clear();
+    if (slots.length === 0) return;
+    const failure: AttemptResult = { ok: false, error: serializeError(new JobrailError(message)), crash: blame };
+    void w.stopped().then(() => {
+      for (const slot of slots) slot.settle(slot.override ?? failure);
+    });
   };
 
-  const spawn = (): PooledWorker => {
+  const spawn = (dedicated: boolean): PooledWorker => {
     let worker: Worker;
     try {
       worker = factory();
     } catch (error) {
       throw new JobrailError('The `worker` factory of startWorkers threw: it must return a new Worker', { cause: error });
     }
-    const w = new PooledWorker(worker, env, bury);
-    workers.push(w);
+    const w = new PooledWorker(worker, env, options.lockName(), dedicated, bury);
+    if (!dedicated) workers.push(w);
     return w;
   };
 
-  const pick = async (): Promise<PooledWorker> => {
+  /** Chooses a worker now, before any await, so a batch of claims spreads over the pool. */
+  const pick = (isolate: boolean): PooledWorker => {
     if (fatal) throw fatal;
-    while (workers.length < options.size) spawn();
-    const alive = workers.filter((w) => !w.dead);
-    const w = alive.reduce((a, b) => (b.runs.size < a.runs.size ? b : a));
-    await w.started;
+    let w: PooledWorker;
+    if (isolate) w = spawn(true);
+    else {
+      while (workers.length < options.size) spawn(false);
+      w = workers.reduce((a, b) => (b.load < a.load ? b : a));
+    }
+    w.reserved += 1;
     return w;
   };
 
   return {
     async start() {
-      while (workers.length < options.size) spawn();
+      while (workers.length < options.size) spawn(false);
       try {
         await Promise.all(workers.map((w) => w.started));
       } catch (error) {
@@ -128,45 +182,70 @@ export function workerPool(factory: () => Worker, options: PoolOptions): Executo
     async run(attempt: Attempt): Promise<AttemptResult> {
       let w: PooledWorker;
       try {
-        w = await pick();
+        w = pick(attempt.isolate === true);
       } catch (error) {
         return { ok: false, error: toWireError(error) };
       }
+      try {
+        await w.started;
+      } catch (error) {
+        return { ok: false, error: toWireError(error) };
+      } finally {
+        w.reserved -= 1;
+      }
+      if (w.dead) return { ok: false, error: serializeError(new JobrailError('Attempt cut off: its worker died before the attempt started')) };
       const runId = ++nextRun;
       return new Promise<AttemptResult>((resolve) => {
         let graceTimer: unknown;
-        const done = (result: AttemptResult) => {
-          if (!w.runs.has(runId)) return;
+        let finished = false;
+        const slot: Slot = {
+          progress: attempt.progress,
+          settle: (result) => {
+            if (finished) return;
+            finished = true;
+            env.clearTimeout(graceTimer);
+            attempt.signal.removeEventListener('abort', onAbort);
+            // A worker of its own serves one attempt only.
+            if (w.dedicated && !w.dead) w.terminate();
+            resolve(result);
+          },
+        };
+        const fromWorker = (result: AttemptResult) => {
+          // Late answers of a buried worker are ignored: bury settles its attempts.
+          if (w.runs.get(runId) !== slot) return;
           w.runs.delete(runId);
-          env.clearTimeout(graceTimer);
-          attempt.signal.removeEventListener('abort', onAbort);
-          resolve(result);
+          slot.settle(result);
         };
         const onAbort = () => {
           const reason = toWireError(attempt.signal.reason);
           void w.api.abort(runId, reason).catch(() => undefined);
           graceTimer = env.setTimeout(() => {
-            if (!w.runs.has(runId)) return;
-            const hung = reason.name === 'TimeoutError';
+            if (w.runs.get(runId) !== slot) return;
             // The handler ignored its signal: only terminating the worker stops it.
-            w.runs.delete(runId);
+            slot.override = {
+              ok: false,
+              error: { ...reason, message: `${reason.message}; the handler ignored the abort and its worker was terminated` },
+              crash: reason.name === 'TimeoutError',
+            };
             bury(w, `Attempt cut off: another job's handler in the same worker ignored its abort, so the worker was terminated`, false);
-            resolve({ ok: false, error: { ...reason, message: `${reason.message}; the handler ignored the abort and its worker was terminated` }, crash: hung });
           }, options.gracePeriod);
         };
-        w.runs.set(runId, { resolve: done, progress: attempt.progress });
+        w.runs.set(runId, slot);
         attempt.signal.addEventListener('abort', onAbort, { once: true });
-        w.api.run(runId, attempt.job, attempt.attempt, attempt.idempotencyKey).then(done, (error: unknown) =>
-          done({ ok: false, error: toWireError(new JobrailError('The attempt could not be sent to its worker (job data must be structured-cloneable)', { cause: error })) }),
+        w.api.run(runId, attempt.job, attempt.attempt, attempt.idempotencyKey).then(fromWorker, (error: unknown) =>
+          fromWorker({ ok: false, error: toWireError(new JobrailError('The attempt could not be sent to its worker (job data must be structured-cloneable)', { cause: error })) }),
         );
         if (attempt.signal.aborted) onAbort();
       });
     },
     async close() {
-      for (const w of [...workers]) {
-        w.terminate();
-      }
+      for (const w of [...workers]) w.terminate();
       workers.length = 0;
     },
   };
+}
+
+/** A lock name for one worker of a runner: `<runner lock name>/worker:<token>`. */
+export function workerLockName(runnerLock: string, env: Environment): string {
+  return `${runnerLock}/worker:${randomToken(env)}`;
 }

@@ -64,6 +64,33 @@ test.describe('handlers in a Web Worker pool', () => {
     expect(await page.evaluate((jobId) => window.h.waitFor(jobId), next)).toEqual({ ok: true, attempt: 1 });
   });
 
+  test('a busy-hung handler is retried only after its worker has really stopped: the two never overlap', async ({ page }) => {
+    await openHarness(page, { queue: 'hang-retry', mode: 'worker', workers: 1, concurrency: 1, start: 1 });
+    const id = await page.evaluate(async () => (await window.h.add({ hangOnAttempt: 1, ms: 5 }, { timeout: 300, retries: 3, backoff: { type: 'fixed', delay: 0 } })).id);
+    expect(await page.evaluate((jobId) => window.h.waitFor(jobId), id)).toEqual({ ok: true, attempt: 2 });
+    const { overlaps } = checkInvariants(await readLog(page));
+    expect(overlaps).toBe(0);
+  });
+
+  test('a job running beside one that kills its worker is blamed at most once and completes', async ({ page }) => {
+    await openHarness(page, { queue: 'blame', mode: 'worker', workers: 1, concurrency: 2, start: 1 });
+    const [innocent, poison] = await page.evaluate(async () => [
+      (await window.h.add({ ms: 600 }, { retries: 5, backoff: { type: 'fixed', delay: 10 } })).id,
+      (await window.h.add({ crashAlways: true, ms: 100 }, { retries: 5, backoff: { type: 'fixed', delay: 10 } })).id,
+    ]);
+    expect(await page.evaluate((jobId) => window.h.waitFor(jobId), innocent)).toMatchObject({ ok: true });
+    const poisoned = await page.evaluate(async (jobId) => window.h.waitFor(jobId).catch((e: { job: { state: string; error: { message: string } } }) => e.job), poison);
+    expect(poisoned).toMatchObject({ state: 'failed', error: { message: expect.stringMatching(/killed or hung its worker 2 times/) } });
+  });
+
+  test('a batch of claimed jobs is spread over the pool', async ({ page }) => {
+    await openHarness(page, { queue: 'spread', mode: 'worker', workers: 2, concurrency: 4, start: 1 });
+    await page.evaluate(() => window.h.addMany(4, { ms: 300 }));
+    await waitCompleted(page, 4);
+    const realms = new Set((await readLog(page)).filter((e) => e.kind === 'start').map((e) => e.realm));
+    expect(realms.size).toBe(2);
+  });
+
   test('a handler that honours its signal on timeout fails with TimeoutError and keeps its worker', async ({ page }) => {
     await openHarness(page, { queue: 'timeout', mode: 'worker', workers: 1, concurrency: 1, start: 1 });
     const id = await page.evaluate(async () => (await window.h.add({ ms: 10_000 }, { timeout: 200, retries: 0 })).id);

@@ -1,0 +1,91 @@
+/**
+ * Scenario 4 — scale: claim and complete `jobs` jobs while `size` other jobs are stored,
+ * half of them pending far in the future (`delay`) and half completed.
+ *
+ * All `size` jobs are added through the public `addBulk`, in chunks of 1,000. Running
+ * 50,000 jobs to completion just to seed would take minutes on a small machine, so the
+ * completed half is then moved to `completed` in one raw IndexedDB pass that applies the
+ * very transition the core's settle step stores (state, attempts, finishedAt, result, and
+ * the index keys recomputed by the core's own `withKeys`). One seeded database serves every
+ * repetition of a size: the measured jobs are removed again afterwards (`queue.remove`,
+ * not timed), so each repetition sees exactly `size` other jobs.
+ */
+import { openQueue, startWorkers, type Queue } from 'jobrail';
+import { withKeys, type JobRecord } from '../../src/store/record.js';
+import { countEvents, deleteDb, done, freshName, jobrailDb, now, request, seed, type Metrics } from './common.js';
+
+const FAR = 30 * 24 * 3600 * 1000; // 30 days
+
+const seeded = new Map<number, { name: string; queue: Queue; seedMs: number }>();
+
+/** Marks the first `count` pending jobs (enqueue order) completed, as a finished attempt would. */
+async function completeDirectly(queue: string, count: number): Promise<void> {
+  const db = await request(indexedDB.open(jobrailDb(queue)));
+  try {
+    const tx = db.transaction('jobs', 'readwrite', { durability: 'relaxed' });
+    const cursorReq = tx.objectStore('jobs').index('seq').openCursor();
+    let moved = 0;
+    const at = Date.now();
+    cursorReq.onsuccess = () => {
+      const cursor = cursorReq.result;
+      if (!cursor || moved >= count) return;
+      const rec = cursor.value as JobRecord;
+      if (rec.state === 'pending' && rec.ready) {
+        cursor.update(withKeys({ ...rec, state: 'completed', ready: false, attempts: 1, updatedAt: at, finishedAt: at, result: null }));
+        moved += 1;
+      }
+      cursor.continue();
+    };
+    await done(tx);
+    if (moved !== count) throw new Error(`completed ${String(moved)} of ${String(count)} seeded jobs`);
+  } finally {
+    db.close();
+  }
+}
+
+/** Opens (seeding on first use) the database of one size. */
+async function storeOf(size: number): Promise<{ queue: Queue; seedMs: number }> {
+  const have = seeded.get(size);
+  if (have) return have;
+  const name = freshName(`scale-${String(size)}`);
+  const t0 = now();
+  const completed = Math.floor(size / 2);
+  {
+    const queue = await openQueue(name);
+    await seed(queue, completed, (i) => ({ name: 'noop', data: { i } }));
+    await seed(queue, size - completed, (i) => ({ name: 'noop', data: { i }, options: { delay: FAR } }));
+    await queue.close();
+  }
+  await completeDirectly(name, completed);
+  const queue = await openQueue(name);
+  const counts = await queue.counts();
+  if (counts.completed !== completed || counts.pending !== size - completed) throw new Error(`seeding went wrong: ${JSON.stringify(counts)}`);
+  const entry = { name, queue, seedMs: now() - t0 };
+  seeded.set(size, entry);
+  return entry;
+}
+
+/** Drops the seeded database of one size (called by the driver after its last repetition). */
+export async function dispose({ size }: { size: number }): Promise<Metrics> {
+  const have = seeded.get(size);
+  if (have) {
+    seeded.delete(size);
+    await have.queue.close();
+    await deleteDb(jobrailDb(have.name));
+  }
+  return {};
+}
+
+export async function run({ size, jobs, concurrency }: { size: number; jobs: number; concurrency: number }): Promise<Metrics> {
+  const { queue, seedMs } = await storeOf(size);
+  const added = await queue.addBulk(Array.from({ length: jobs }, (_, i) => ({ name: 'noop', data: { i } })));
+  const started = countEvents(queue, 'active', jobs);
+  const completed = countEvents(queue, 'completed', jobs);
+  const runner = startWorkers(queue, { handlers: { noop: () => undefined }, concurrency });
+  const t1 = await completed.all;
+  const ms = t1 - started.first();
+  await runner.stop();
+  for (const job of added) await queue.remove(job.id);
+  const counts = await queue.counts();
+  return { ms, rate: (jobs / ms) * 1000, stored: counts.pending + counts.completed, seedMs };
+}

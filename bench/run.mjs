@@ -355,6 +355,16 @@ function chromiumPath() {
   return existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined;
 }
 
+/** The commit measured, and whether src/ differs from it (other work in progress). */
+function gitState() {
+  const git = (...args) => execFileSync('git', args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  try {
+    return { commit: git('rev-parse', '--short', 'HEAD'), srcDirty: git('status', '--porcelain', '--', 'src').length > 0 };
+  } catch {
+    return { commit: undefined, srcDirty: undefined };
+  }
+}
+
 function chromiumVersion(exe) {
   if (!exe) return undefined;
   try {
@@ -442,6 +452,8 @@ async function main() {
     browserVersion,
     executablePath: executablePath ?? 'playwright bundled',
     profile: cfg.profile,
+    ...gitState(),
+    loadAverage: os.loadavg().map((x) => Number(x.toFixed(2))),
   };
   log(`${machine.chromium}; ${machine.nproc} cores; profile ${cfg.profile}`);
 
@@ -557,6 +569,7 @@ async function main() {
   const out = [];
   out.push('');
   out.push(`jobrail bench — ${machine.date} — ${machine.chromium} — ${machine.nproc} cores — profile: ${cfg.profile}${cfg.quick ? ' — QUICK' : ''}`);
+  out.push(`commit ${machine.commit ?? '?'}${machine.srcDirty ? ' + uncommitted changes in src/' : ''}; load average at start ${machine.loadAverage.join(' ')}, at end ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   out.push(`${cfg.reps} measured repetitions per case after 1 warm-up; median and min–max`);
   out.push('');
   out.push(table(rows, ['scenario', 'case', 'metric', 'median', 'min–max', 'unit'], [3, 4]));

@@ -300,37 +300,44 @@ async function openLike(prefix: string, lean = false): Promise<{ name: string; d
 const STORES = ['jobs', 'payloads', 'meta'];
 
 /**
- * `add`'s transaction on the jobrail-like layout, without the library: strict; read seq,
- * put the job, put its payload, write seq. `awaitEach`: each request waits for the previous
- * one to succeed (as code built on promises does), or all are issued at once.
+ * `add`'s transaction on the jobrail-like layout, without the library: strict; read `seq`,
+ * put each job and its payload, write `seq`. `awaited`: every request waits for the previous
+ * one to succeed (as jobrail's promise-based transaction code does today). `chained`: the
+ * `seq` read is the only wait — the puts are issued together from its success callback,
+ * which is what a core change would do (two round trips per transaction, whatever its size).
  */
-async function likeAdd(jobs: number, perTx: number, awaitEach: boolean, layout: { leanIndexes?: boolean; inlineData?: boolean } = {}): Promise<number> {
+async function likeAdd(
+  jobs: number,
+  perTx: number,
+  style: 'awaited' | 'chained',
+  layout: { leanIndexes?: boolean; inlineData?: boolean } = {},
+): Promise<number> {
   const { name, db } = await openLike('diag-like-add', layout.leanIndexes);
-  let seq = 0;
   try {
     const t0 = now();
     for (let n = 0; n < jobs; n += perTx) {
       const tx = db.transaction(STORES, 'readwrite', { durability: 'strict' });
       const [store, payloads, meta] = STORES.map((s) => tx.objectStore(s)) as [IDBObjectStore, IDBObjectStore, IDBObjectStore];
-      if (awaitEach) {
-        seq = ((await request(meta.get('seq'))) as number | undefined) ?? seq;
+      const putJob = (seq: number) => {
+        if (layout.inlineData) return store.put({ ...likeRecord(seq), data: payload(seq) });
+        store.put(likeRecord(seq));
+        return payloads.put({ data: payload(seq) }, String(seq));
+      };
+      if (style === 'awaited') {
+        let seq = ((await request(meta.get('seq'))) as number | undefined) ?? 0;
         for (let i = 0; i < perTx; i += 1) {
           seq += 1;
           await request(store.put(likeRecord(seq)));
-          await request(payloads.put({ data: payload(seq) }, String(seq)));
+          if (!layout.inlineData) await request(payloads.put({ data: payload(seq) }, String(seq)));
         }
         await request(meta.put(seq, 'seq'));
       } else {
-        meta.get('seq');
-        for (let i = 0; i < perTx; i += 1) {
-          seq += 1;
-          if (layout.inlineData) store.put({ ...likeRecord(seq), data: payload(seq) });
-          else {
-            store.put(likeRecord(seq));
-            payloads.put({ data: payload(seq) }, String(seq));
-          }
-        }
-        meta.put(seq, 'seq');
+        const get = meta.get('seq');
+        get.onsuccess = () => {
+          let seq = (get.result as number | undefined) ?? 0;
+          for (let i = 0; i < perTx; i += 1) putJob((seq += 1));
+          meta.put(seq, 'seq');
+        };
       }
       await done(tx);
     }
@@ -342,82 +349,126 @@ async function likeAdd(jobs: number, perTx: number, awaitEach: boolean, layout: 
 }
 
 /**
- * A claim → run → settle loop on the jobrail-like layout, `batch` jobs per transaction pair.
+ * A claim → run → settle loop on the jobrail-like layout, `batch` jobs per cycle.
  * `style: 'core'` issues the requests of jobrail's current claim one after another (count of
- * `processing`, paused flag, due walk, two `ready` lookups, then per job: job + payload read
- * and the put) and its settle (read, put) per job; `style: 'lean'` takes the batch with one
- * cursor walk over `ready`, reads payloads and writes outcomes without waiting between
- * requests, and keeps no count of `processing`.
+ * `processing`, paused flag, due walk, then per job: two `ready` lookups, job + payload
+ * read, put) and of its settle (per job: fenced read, put). `style: 'lean'` reads the paused
+ * flag, takes the batch in one cursor walk over `ready` (values, updated in place),
+ * requests the payloads from the cursor callback, and settles with every fenced read issued
+ * at once and each put issued from its read's callback; no count of `processing`.
+ * `style: 'merged'`: as lean, but one transaction per cycle both settles the previous batch
+ * and claims the next (one readwrite transaction per batch instead of two).
+ * `slim`: 5 indexes instead of 8 and data inline in the job record (no payload store).
  */
-async function likeLoop(jobs: number, batch: number, style: 'core' | 'lean'): Promise<Metrics> {
-  const { name, db } = await openLike('diag-like-loop');
+async function likeLoop(jobs: number, batch: number, style: 'core' | 'lean' | 'merged', slim = false): Promise<Metrics> {
+  const { name, db } = await openLike('diag-like-loop', slim);
   {
     const tx = db.transaction(STORES, 'readwrite', { durability: 'relaxed' });
     for (let seq = 1; seq <= jobs; seq += 1) {
-      tx.objectStore('jobs').put(likeRecord(seq));
-      tx.objectStore('payloads').put({ data: payload(seq) }, String(seq));
+      if (slim) tx.objectStore('jobs').put({ ...likeRecord(seq), data: payload(seq) });
+      else {
+        tx.objectStore('jobs').put(likeRecord(seq));
+        tx.objectStore('payloads').put({ data: payload(seq) }, String(seq));
+      }
     }
     tx.objectStore('meta').put(jobs, 'seq');
     await done(tx);
   }
   const times: number[] = [];
   const readyRange = IDBKeyRange.bound([0], [0, []]);
+
+  /** Lean claim: one cursor walk over `ready`, payloads requested from its callback. */
+  const claimLean = (tx: IDBTransaction, claimed: LikeRecord[], at: number) => {
+    const store = tx.objectStore('jobs');
+    const payloads = tx.objectStore('payloads');
+    tx.objectStore('meta').get('paused');
+    const cursorReq = store.index('ready').openCursor(readyRange);
+    cursorReq.onsuccess = () => {
+      const cursor = cursorReq.result;
+      if (!cursor) return;
+      const rec = cursor.value as LikeRecord;
+      const next = { ...rekey(rec, 'processing', at), attempts: rec.attempts + 1, lease: crypto.randomUUID() };
+      cursor.update(next);
+      if (!slim) payloads.get(rec.id);
+      claimed.push(next);
+      if (claimed.length < batch) cursor.continue();
+    };
+  };
+
+  /** Lean, fenced settle: every read at once, each put from its read's callback. */
+  const settleLean = (tx: IDBTransaction, recs: LikeRecord[], fin: number) => {
+    const store = tx.objectStore('jobs');
+    for (const rec of recs) {
+      const read = store.get(rec.id);
+      read.onsuccess = () => {
+        const stored = read.result as LikeRecord | undefined;
+        if (stored?.state === 'processing' && stored.lease === rec.lease) store.put(rekey(stored, 'completed', fin));
+      };
+    }
+  };
+
+  /** jobrail's current claim request pattern, each request awaited. */
+  const claimCore = async (tx: IDBTransaction, claimed: LikeRecord[], at: number) => {
+    const store = tx.objectStore('jobs');
+    const payloads = tx.objectStore('payloads');
+    await request(store.index('state').count(IDBKeyRange.bound(['processing'], ['processing', []])));
+    await request(tx.objectStore('meta').get('paused'));
+    await request(store.index('due').openKeyCursor(IDBKeyRange.upperBound([at, []])));
+    while (claimed.length < batch) {
+      const first = await request(store.index('ready').openKeyCursor(readyRange));
+      await request(store.index('ready').openKeyCursor(IDBKeyRange.bound([1], [1, []])));
+      if (!first) break;
+      const rec = (await request(store.get(first.primaryKey))) as LikeRecord;
+      if (!slim) await request(payloads.get(first.primaryKey));
+      const next = { ...rekey(rec, 'processing', at), attempts: rec.attempts + 1, lease: crypto.randomUUID() };
+      await request(store.put(next));
+      claimed.push(next);
+    }
+  };
+
+  /** jobrail's current settle request pattern: per job a fenced read, then the put. */
+  const settleCore = async (tx: IDBTransaction, recs: LikeRecord[], fin: number) => {
+    const store = tx.objectStore('jobs');
+    for (const rec of recs) {
+      const stored = (await request(store.get(rec.id))) as LikeRecord;
+      await request(store.put(rekey(stored, 'completed', fin)));
+    }
+  };
+
+  const rw = () => db.transaction(STORES, 'readwrite', { durability: 'relaxed' });
   try {
     const t0 = now();
     let count = 0;
+    const finish = (n: number) => {
+      count += n;
+      const t = now();
+      for (let i = 0; i < n; i += 1) times.push(t);
+    };
+    let previous: LikeRecord[] = [];
     for (;;) {
-      const at = Date.now();
-      const tx = db.transaction(STORES, 'readwrite', { durability: 'relaxed' });
-      const store = tx.objectStore('jobs');
-      const payloads = tx.objectStore('payloads');
       const claimed: LikeRecord[] = [];
-      if (style === 'core') {
-        await request(store.index('state').count(IDBKeyRange.bound(['processing'], ['processing', []])));
-        await request(tx.objectStore('meta').get('paused'));
-        await request(store.index('due').openKeyCursor(IDBKeyRange.upperBound([at, []])));
-        while (claimed.length < batch) {
-          const first = await request(store.index('ready').openKeyCursor(readyRange));
-          await request(store.index('ready').openKeyCursor(IDBKeyRange.bound([1], [1, []])));
-          if (!first) break;
-          const rec = (await request(store.get(first.primaryKey))) as LikeRecord;
-          await request(payloads.get(first.primaryKey));
-          const next = { ...rekey(rec, 'processing', at), attempts: rec.attempts + 1, lease: crypto.randomUUID() };
-          await request(store.put(next));
-          claimed.push(next);
-        }
+      const tx = rw();
+      if (style === 'merged') {
+        settleLean(tx, previous, Date.now());
+        claimLean(tx, claimed, Date.now());
         await done(tx);
+        finish(previous.length);
       } else {
-        tx.objectStore('meta').get('paused');
-        const cursorReq = store.index('ready').openCursor(readyRange);
-        cursorReq.onsuccess = () => {
-          const cursor = cursorReq.result;
-          if (!cursor) return;
-          const rec = cursor.value as LikeRecord;
-          const next = { ...rekey(rec, 'processing', at), attempts: rec.attempts + 1, lease: crypto.randomUUID() };
-          cursor.update(next);
-          payloads.get(rec.id);
-          claimed.push(next);
-          if (claimed.length < batch) cursor.continue();
-        };
+        if (style === 'core') await claimCore(tx, claimed, Date.now());
+        else claimLean(tx, claimed, Date.now());
         await done(tx);
       }
       if (claimed.length === 0) break;
       await Promise.all(claimed.map(async () => undefined));
-      const fin = Date.now();
-      const tx2 = db.transaction(STORES, 'readwrite', { durability: 'relaxed' });
-      const jobsStore = tx2.objectStore('jobs');
-      if (style === 'core') {
-        for (const rec of claimed) {
-          await request(jobsStore.get(rec.id));
-          await request(jobsStore.put(rekey(rec, 'completed', fin)));
-        }
-      } else {
-        for (const rec of claimed) jobsStore.put(rekey(rec, 'completed', fin));
+      if (style === 'merged') {
+        previous = claimed;
+        continue;
       }
+      const tx2 = rw();
+      if (style === 'core') await settleCore(tx2, claimed, Date.now());
+      else settleLean(tx2, claimed, Date.now());
       await done(tx2);
-      count += claimed.length;
-      const t = now();
-      for (let i = 0; i < claimed.length; i += 1) times.push(t);
+      finish(claimed.length);
     }
     if (count !== jobs) throw new Error(`like loop ran ${String(count)} of ${String(jobs)}`);
     return { rate: (jobs / (now() - t0)) * 1000, ...headTail(t0, times) };
@@ -434,16 +485,17 @@ export async function variants({ jobs }: { jobs: number }): Promise<Metrics> {
   out['add.raw1Index'] = (await enqueue.rawPutPerTx({ jobs })).rate as number;
   out['add.jobrail'] = await withQueue('diag-v-add', (q) => addLoop(q, jobs));
   out['add.noChannel'] = await withQueue('diag-v-add-nc', (q) => addLoop(q, jobs), true);
-  out['add.likeAwaited'] = await likeAdd(jobs, 1, true);
-  out['add.likePipelined'] = await likeAdd(jobs, 1, false);
+  out['add.likeAwaited'] = await likeAdd(jobs, 1, 'awaited');
+  out['add.likeChained'] = await likeAdd(jobs, 1, 'chained');
+  out['add.likeChainedInline'] = await likeAdd(jobs, 1, 'chained', { inlineData: true });
   out['addBulk.raw1Index'] = (await enqueue.rawOneTx({ jobs })).rate as number;
   out['addBulk.jobrail'] = await withQueue('diag-v-bulk', (q) => bulk(q, jobs));
   out['addBulk.noChannel'] = await withQueue('diag-v-bulk-nc', (q) => bulk(q, jobs), true);
-  out['addBulk.likeAwaited'] = await likeAdd(jobs, jobs, true);
-  out['addBulk.likePipelined'] = await likeAdd(jobs, jobs, false);
-  out['addBulk.likePipelinedInlineData'] = await likeAdd(jobs, jobs, false, { inlineData: true });
-  out['addBulk.likePipelined5Indexes'] = await likeAdd(jobs, jobs, false, { leanIndexes: true });
-  out['addBulk.likePipelined5IndexesInline'] = await likeAdd(jobs, jobs, false, { leanIndexes: true, inlineData: true });
+  out['addBulk.likeAwaited'] = await likeAdd(jobs, jobs, 'awaited');
+  out['addBulk.likeChained'] = await likeAdd(jobs, jobs, 'chained');
+  out['addBulk.likeChainedInline'] = await likeAdd(jobs, jobs, 'chained', { inlineData: true });
+  out['addBulk.likeChained5Indexes'] = await likeAdd(jobs, jobs, 'chained', { leanIndexes: true });
+  out['addBulk.likeChained5IndexesInline'] = await likeAdd(jobs, jobs, 'chained', { leanIndexes: true, inlineData: true });
   put('run8.jobrail', await withQueue('diag-v-run', (q) => runAll(q, jobs, 8)));
   put('run8.noChannel', await withQueue('diag-v-run-nc', (q) => runAll(q, jobs, 8), true));
   put('loop.raw1Index1', await e2e.raw({ jobs, batch: 1 }));
@@ -452,5 +504,9 @@ export async function variants({ jobs }: { jobs: number }): Promise<Metrics> {
   put('loop.core8', await likeLoop(jobs, 8, 'core'));
   put('loop.lean8', await likeLoop(jobs, 8, 'lean'));
   put('loop.lean16', await likeLoop(jobs, 16, 'lean'));
+  put('loop.slimLean8', await likeLoop(jobs, 8, 'lean', true));
+  put('loop.slimLean16', await likeLoop(jobs, 16, 'lean', true));
+  put('loop.merged8', await likeLoop(jobs, 8, 'merged'));
+  put('loop.slimMerged8', await likeLoop(jobs, 8, 'merged', true));
   return out;
 }

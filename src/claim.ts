@@ -1,6 +1,6 @@
-import type { Engine, Key, Tx } from './store/engine.js';
+import type { Engine, Key, KeyCursor, Tx } from './store/engine.js';
 import { compareKeys } from './store/memory.js';
-import { prefix } from './store/engine.js';
+import { prefix, Writes } from './store/engine.js';
 import { isWaiting, malformation, quarantine, withKeys, type JobRecord } from './store/record.js';
 
 export interface ClaimRequest {
@@ -28,10 +28,8 @@ const PROMOTE_BATCH = 256;
 /** Delayed and backing-off jobs whose time has come join the ready index. */
 async function promoteDue(tx: Tx, now: number): Promise<void> {
   const ids = await tx.ids('due', { upper: [now, []] }, 'next', 0, PROMOTE_BATCH);
-  for (const id of ids) {
-    const rec = await tx.head(id);
-    if (rec) await tx.putHead(withKeys({ ...rec, ready: true }));
-  }
+  const heads = await Promise.all(ids.map((id) => tx.head(id)));
+  await Promise.all(heads.map((rec) => rec && tx.putHead(withKeys({ ...rec, ready: true }))));
 }
 
 /** Sliding window of start times kept in meta, shared by every tab. */
@@ -43,13 +41,10 @@ async function takeLimiterSlot(tx: Tx, now: number, limiter: { max: number; dura
   return undefined;
 }
 
-function pickReady(tx: Tx, online: boolean): Promise<{ key: Key; id: string } | undefined> {
-  return (async () => {
-    const local = await tx.first('ready', prefix(0));
-    const networked = online ? await tx.first('ready', prefix(1)) : undefined;
-    if (local && networked) return compareKeys((local.key as Key[]).slice(1), (networked.key as Key[]).slice(1)) <= 0 ? local : networked;
-    return local ?? networked;
-  })();
+/** Chooses between the first runnable job that needs no network and the first that does. */
+function earlier(local: KeyCursor | undefined, networked: KeyCursor | undefined): KeyCursor | undefined {
+  if (local && networked) return compareKeys((local.key as Key[]).slice(1), (networked.key as Key[]).slice(1)) <= 0 ? local : networked;
+  return local ?? networked;
 }
 
 export interface Claimed {
@@ -75,25 +70,39 @@ export function claimJobs(engine: Engine, req: ClaimRequest, max: number, token:
     const jobs: JobRecord[] = [];
     if (await tx.getMeta<boolean>('paused')) return { jobs, stop: 'paused', processing };
     await promoteDue(tx, req.now);
+    // Writes are made without waiting for each; requests run in order, and all are awaited before returning.
+    const writes = new Writes();
+    const done = async (stop: Claimed['stop'], until?: number): Promise<Claimed> => {
+      await writes.all();
+      return until === undefined ? { jobs, stop, processing } : { jobs, stop, until, processing };
+    };
+    // Two walks along the ready index (jobs that need no network, and those that do, which
+    // are passed over while offline), merged by (priority, enqueue order).
+    let local = await tx.cursor('ready', prefix(0));
+    let networked = req.online ? await tx.cursor('ready', prefix(1)) : undefined;
     while (jobs.length < max) {
-      if (processing >= req.concurrency) return { jobs, stop: 'busy', processing };
-      const pick = await pickReady(tx, req.online);
-      if (!pick) return { jobs, stop: 'empty', processing };
+      if (processing >= req.concurrency) return done('busy');
+      const pick = earlier(local, networked);
+      if (!pick) return done('empty');
       if (req.limiter) {
         const until = await takeLimiterSlot(tx, req.now, req.limiter);
-        if (until !== undefined) return { jobs, stop: 'limited', until, processing };
+        if (until !== undefined) return done('limited', until);
       }
-      const rec = await tx.get(pick.id);
-      if (!rec) return { jobs, stop: 'empty', processing };
+      const [rec, more] = await Promise.all([tx.get(pick.id), pick.next()]);
+      if (!more) {
+        if (pick === local) local = undefined;
+        else networked = undefined;
+      }
+      if (!rec) continue;
       const wrong = malformation(rec as JobRecord & Record<string, unknown>);
       if (wrong !== undefined) {
         // Never run, never crash on, never block behind a record this code did not write.
-        await tx.putHead(quarantine(rec, wrong, req.now));
+        writes.add(tx.putHead(quarantine(rec, wrong, req.now)));
         continue;
       }
       if (!isWaiting(rec.state)) {
         // Its index entry is stale (written by other code): re-index it, never run it again.
-        await tx.putHead(withKeys(rec));
+        writes.add(tx.putHead(withKeys(rec)));
         continue;
       }
       const claimed = withKeys({
@@ -106,11 +115,11 @@ export function claimJobs(engine: Engine, req: ClaimRequest, max: number, token:
         owner: req.owner,
         leaseUntil: req.leaseUntil,
       });
-      await tx.putHead(claimed);
+      writes.add(tx.putHead(claimed));
       jobs.push(claimed);
       processing += 1;
     }
-    return { jobs, stop: 'full', processing };
+    return done('full');
   }, 'relaxed');
 }
 

@@ -1,6 +1,6 @@
 import { JobrailError } from './errors.js';
 import type { NormalizedJobOptions } from './options.js';
-import type { Engine } from './store/engine.js';
+import { Writes, type Engine } from './store/engine.js';
 import { withKeys, type JobRecord } from './store/record.js';
 
 /** A job ready to insert: everything but the id and enqueue order, given in the transaction. */
@@ -93,6 +93,7 @@ export function insertJobs(engine: Engine, drafts: Draft[]): Promise<Inserted[]>
     let seq = (await tx.getMeta<number>('seq')) ?? 0;
     const out: Inserted[] = [];
     const batchKeys = new Map<string, JobRecord>();
+    const writes = new Writes();
     for (const draft of drafts) {
       const key = draft.idempotencyKey;
       if (key !== undefined) {
@@ -110,11 +111,13 @@ export function insertJobs(engine: Engine, drafts: Draft[]): Promise<Inserted[]>
       }
       seq += 1;
       const rec = withKeys({ ...draft, id: String(seq), seq });
-      await tx.put(rec);
+      // Not awaited one by one: requests run in order, and all are awaited below.
+      writes.add(tx.put(rec));
       if (key !== undefined) batchKeys.set(key, rec);
       out.push({ job: rec, created: true });
     }
-    await tx.putMeta('seq', seq);
+    writes.add(tx.putMeta('seq', seq));
+    await writes.all();
     return out;
   }, 'strict');
 }

@@ -1,7 +1,7 @@
 import { backoffDelay } from './backoff.js';
 import type { SerializedError } from './errors.js';
 import type { Engine, Tx } from './store/engine.js';
-import { prefix } from './store/engine.js';
+import { prefix, Writes } from './store/engine.js';
 import { withKeys, type JobRecord } from './store/record.js';
 import type { BackoffFunction } from './types.js';
 
@@ -111,15 +111,6 @@ export interface SettleItem {
   ctx: SettleContext;
 }
 
-async function settleOne(tx: Tx, item: SettleItem): Promise<Fenced<Settled>> {
-  const rec = await tx.head(item.id);
-  if (!rec || rec.state !== 'processing' || rec.lease !== item.lease) return { ok: false, current: rec };
-  const next = applyOutcome(rec, item.outcome, item.ctx);
-  await tx.putHead(next);
-  const removed = next.state === 'completed' ? await retainCompleted(tx, next, item.ctx.now) : false;
-  return { ok: true, value: { job: next, removed } };
-}
-
 /**
  * Records several attempts' outcomes in one transaction, each fenced by its own lease
  * (a refused one does not stop the others). Runners batch the outcomes that arrive while
@@ -127,8 +118,22 @@ async function settleOne(tx: Tx, item: SettleItem): Promise<Fenced<Settled>> {
  */
 export function settleAttempts(engine: Engine, items: SettleItem[]): Promise<Fenced<Settled>[]> {
   return engine.write(async (tx) => {
+    // Read every job at once, then write without waiting for each write (requests run in order).
+    const heads = await Promise.all(items.map((item) => tx.head(item.id)));
+    const writes = new Writes();
     const out: Fenced<Settled>[] = [];
-    for (const item of items) out.push(await settleOne(tx, item));
+    for (const [i, item] of items.entries()) {
+      const rec = heads[i];
+      if (!rec || rec.state !== 'processing' || rec.lease !== item.lease) {
+        out.push({ ok: false, current: rec });
+        continue;
+      }
+      const next = applyOutcome(rec, item.outcome, item.ctx);
+      writes.add(tx.putHead(next));
+      const removed = next.state === 'completed' && next.opts.removeOnComplete !== false ? await retainCompleted(tx, next, item.ctx.now) : false;
+      out.push({ ok: true, value: { job: next, removed } });
+    }
+    await writes.all();
     return out;
   }, 'relaxed');
 }

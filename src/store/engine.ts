@@ -14,7 +14,17 @@ export interface Range {
 
 export type Direction = 'next' | 'prev';
 
-/** What a transaction may do. Nothing but these calls may be awaited inside one. */
+/** A walk along an index that reads keys only; `next()` moves on, false at the end. */
+export interface KeyCursor {
+  readonly key: Key;
+  readonly id: string;
+  next(): Promise<boolean>;
+}
+
+/**
+ * What a transaction may do. Nothing but these calls may be awaited inside one. Requests run
+ * in the order they are made, so a caller may make several before awaiting them together.
+ */
 export interface Tx {
   /** The whole job, its data included. */
   get(id: string): Promise<JobRecord | undefined>;
@@ -30,6 +40,8 @@ export interface Tx {
   putMeta(key: string, value: unknown): Promise<void>;
   /** First entry of an index within a range: its key and the job id, without reading the job. */
   first(index: IndexName, range?: Range, direction?: Direction): Promise<{ key: Key; id: string } | undefined>;
+  /** A key cursor along an index (ascending), or undefined when the range is empty. */
+  cursor(index: IndexName, range?: Range): Promise<KeyCursor | undefined>;
   /** Job ids along an index, skipping `offset`, at most `limit`, without reading the jobs. */
   ids(index: IndexName, range: Range | undefined, direction: Direction, offset: number, limit: number): Promise<string[]>;
   count(index: IndexName, range?: Range): Promise<number>;
@@ -45,6 +57,24 @@ export interface Engine {
   /** `strict` flushes to disk before resolving (used for `add`); `relaxed` may lose the write on an OS crash. */
   write<T>(fn: (tx: Tx) => Promise<T>, durability: 'strict' | 'relaxed'): Promise<T>;
   close(): void;
+}
+
+/**
+ * Writes made without waiting for each. Requests of a transaction run in order; `all()`
+ * awaits them together and rejects with the first failure. A write that fails while the
+ * caller is awaiting something else is not reported as an unhandled rejection.
+ */
+export class Writes {
+  private readonly pending: Promise<void>[] = [];
+
+  add(write: Promise<void>): void {
+    write.catch(() => undefined);
+    this.pending.push(write);
+  }
+
+  async all(): Promise<void> {
+    await Promise.all(this.pending);
+  }
 }
 
 /** `[]` sorts after any number or string, so `[a, []]` bounds every key starting with `a`. */

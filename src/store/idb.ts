@@ -1,6 +1,6 @@
 import { openDB, type IDBPDatabase, type IDBPTransaction } from 'idb';
 import { JobrailError, storageError } from '../errors.js';
-import type { Direction, Engine, Range, Tx } from './engine.js';
+import type { Direction, Engine, Key, Range, Tx } from './engine.js';
 import type { JobRecord } from './record.js';
 import { DB_VERSION, JOBS, META, PAYLOADS, dbName, type IndexName, type JobrailDB } from './schema.js';
 import { upgrade } from './migrations.js';
@@ -39,22 +39,20 @@ function ops(tx: RwTx): Tx {
   };
   return {
     get: async (id) => {
-      const rec = await head(id);
-      if (!rec) return undefined;
-      rec.data = (await payloads.get(id))?.data;
+      // Both requests at once: one round trip, not two.
+      const [rec, payload] = await Promise.all([head(id), payloads.get(id)]);
+      if (rec) rec.data = payload?.data;
       return rec;
     },
     head,
     put: async (rec) => {
-      await jobsW.put(stripData(rec));
-      await payloadsW.put({ data: rec.data }, rec.id);
+      await Promise.all([jobsW.put(stripData(rec)), payloadsW.put({ data: rec.data }, rec.id)]);
     },
     putHead: async (rec) => {
       await jobsW.put(stripData(rec));
     },
     delete: async (id) => {
-      await jobsW.delete(id);
-      await payloadsW.delete(id);
+      await Promise.all([jobsW.delete(id), payloadsW.delete(id)]);
     },
     getMeta: async <T>(key: string) => (await meta.get(key)) as T | undefined,
     putMeta: async (key, value) => {
@@ -63,6 +61,22 @@ function ops(tx: RwTx): Tx {
     first: async (index, range, direction = 'next') => {
       const cursor = await jobs.index(index).openKeyCursor(toRange(range), direction);
       return cursor ? { key: cursor.key as never, id: cursor.primaryKey } : undefined;
+    },
+    cursor: async (index, range) => {
+      let cursor = await jobs.index(index).openKeyCursor(toRange(range), 'next');
+      if (!cursor) return undefined;
+      const out = {
+        key: cursor.key as Key,
+        id: cursor.primaryKey,
+        next: async () => {
+          cursor = cursor && (await cursor.continue());
+          if (!cursor) return false;
+          out.key = cursor.key as Key;
+          out.id = cursor.primaryKey;
+          return true;
+        },
+      };
+      return out;
     },
     ids: async (index, range, direction: Direction, offset, limit) => {
       const out: string[] = [];

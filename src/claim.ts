@@ -65,7 +65,12 @@ export interface Claimed {
  * are checked inside the same transaction, so every tab sees one consistent answer.
  */
 export function claimJobs(engine: Engine, req: ClaimRequest, max: number, token: () => string): Promise<Claimed> {
-  return engine.write(async (tx): Promise<Claimed> => {
+  return engine.write((tx) => claimWithin(tx, req, max, token), 'relaxed');
+}
+
+/** The claim of `claimJobs`, inside a transaction the caller holds (e.g. with the settle of finished jobs). */
+export async function claimWithin(tx: Tx, req: ClaimRequest, max: number, token: () => string): Promise<Claimed> {
+  {
     let processing = await tx.count('state', prefix('processing'));
     const jobs: JobRecord[] = [];
     if (await tx.getMeta<boolean>('paused')) return { jobs, stop: 'paused', processing };
@@ -120,7 +125,7 @@ export function claimJobs(engine: Engine, req: ClaimRequest, max: number, token:
       processing += 1;
     }
     return done('full');
-  }, 'relaxed');
+  }
 }
 
 /** Claims the next job (see `claimJobs`). */

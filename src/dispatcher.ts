@@ -1,4 +1,4 @@
-import { claimJobs, nextDueAt } from './claim.js';
+import { claimJobs, claimWithin, nextDueAt, type ClaimRequest, type Claimed } from './claim.js';
 import { JobrailError, TimeoutError, serializeError } from './errors.js';
 import type { AttemptResult, Executor } from './executor.js';
 import type { QueueMessage } from './events.js';
@@ -7,7 +7,7 @@ import type { QueueInternals } from './queue.js';
 import { reclaimOrphans, releaseJob } from './reclaim.js';
 import { syncIfNetworkJobsWait } from './background-sync.js';
 import { Scheduler } from './schedule.js';
-import { recordProgress, renewLease, settleAttempts, type Fenced, type Outcome, type SettleItem, type Settled } from './settle.js';
+import { recordProgress, renewLease, settleAttempts, settleWithin, type Fenced, type Outcome, type SettleItem, type Settled } from './settle.js';
 import { toJob, type JobRecord } from './store/record.js';
 import type { JobEventName } from './types.js';
 
@@ -133,48 +133,61 @@ export class Dispatcher {
     }
   }
 
+  private claimRequest(): ClaimRequest {
+    const { env } = this.q;
+    const now = env.now();
+    return {
+      now,
+      owner: this.lease.owner,
+      lease: this.lease.token(),
+      leaseUntil: now + this.opts.leaseMs,
+      concurrency: this.opts.concurrency,
+      online: env.isOnline(),
+      limiter: this.opts.limiter,
+    };
+  }
+
+  private readonly token = () => this.lease.token();
+
   private async fill(): Promise<void> {
-    const { env, engine } = this.q;
     while (!this.stopping && this.flights.size < this.opts.concurrency) {
-      const now = env.now();
       // Claim every free slot in one transaction.
-      const res = await claimJobs(
-        engine,
-        {
-          now,
-          owner: this.lease.owner,
-          lease: this.lease.token(),
-          leaseUntil: now + this.opts.leaseMs,
-          concurrency: this.opts.concurrency,
-          online: env.isOnline(),
-          limiter: this.opts.limiter,
-        },
-        this.opts.concurrency - this.flights.size,
-        () => this.lease.token(),
-      );
-      for (const job of res.jobs) {
-        if (this.stopping) await releaseJob(engine, job.id, job.lease as string, env.now());
-        else this.launch(job);
-      }
-      if (res.stop === 'full') continue;
-      if (res.stop === 'limited' && res.until !== undefined) this.arm(res.until);
-      if (res.stop === 'empty') {
-        // requiresNetwork jobs may wait: ask the service worker to run them once online.
-        if (!env.isOnline()) void syncIfNetworkJobsWait(this.q);
-        const due = await nextDueAt(engine);
-        if (due !== undefined) this.arm(due);
-        if (res.processing === 0 && this.flights.size === 0 && this.busySinceDrained) {
-          this.busySinceDrained = false;
-          this.q.hub.emit({ kind: 'drained' });
-        }
-      }
-      return;
+      const res = await claimJobs(this.q.engine, this.claimRequest(), this.opts.concurrency - this.flights.size, this.token);
+      if (!(await this.claimed(res))) return;
     }
+  }
+
+  /** Launches what a claim returned; true if the claim filled every slot it asked for. */
+  private async claimed(res: Claimed): Promise<boolean> {
+    const { env, engine } = this.q;
+    for (const job of res.jobs) {
+      if (this.stopping) await releaseJob(engine, job.id, job.lease as string, env.now());
+      else this.launch(job);
+    }
+    if (res.stop === 'full') return true;
+    if (res.stop === 'limited' && res.until !== undefined) this.arm(res.until);
+    if (res.stop === 'empty') {
+      // requiresNetwork jobs may wait: ask the service worker to run them once online.
+      if (!env.isOnline()) void syncIfNetworkJobsWait(this.q);
+      const due = await nextDueAt(engine);
+      if (due !== undefined) this.arm(due);
+      if (res.processing === 0 && this.flights.size === 0 && this.busySinceDrained) {
+        this.busySinceDrained = false;
+        this.q.hub.emit({ kind: 'drained' });
+      }
+    }
+    return false;
   }
 
   /** Wakes the loop at `at` (the earliest of all requested times wins). */
   private arm(at: number): void {
-    if (this.stopping || (this.dueTimer !== undefined && at >= this.dueAt)) return;
+    if (this.stopping) return;
+    if (at <= this.q.env.now()) {
+      // Already due: look again now rather than hold a timer that would block earlier ones.
+      queueMicrotask(() => this.wake());
+      return;
+    }
+    if (this.dueTimer !== undefined && at >= this.dueAt) return;
     if (this.dueTimer !== undefined) this.q.env.clearTimeout(this.dueTimer);
     this.dueAt = at;
     this.dueTimer = this.q.env.setTimeout(() => {
@@ -310,10 +323,19 @@ export class Dispatcher {
     try {
       while (this.settleQueue.length > 0) {
         const batch = this.settleQueue.splice(0, this.settleQueue.length);
+        const items = batch.map((p) => this.settleItem(p.flight, p.outcome));
+        // The slots these attempts free are claimed again in the same transaction: one
+        // transaction per batch of jobs in a busy queue, not one to settle and one to claim.
+        const free = this.stopping ? 0 : this.opts.concurrency - (this.flights.size - batch.length);
         try {
-          const results = await settleAttempts(this.q.engine, batch.map((p) => this.settleItem(p.flight, p.outcome)));
+          const { results, next } = await this.q.engine.write(async (tx) => {
+            const settledNow = await settleWithin(tx, items);
+            const claim = free > 0 ? await claimWithin(tx, this.claimRequest(), free, this.token) : undefined;
+            return { results: settledNow, next: claim };
+          }, 'relaxed');
           batch.forEach((p, i) => this.settled(p.flight, results[i] as Fenced<Settled>));
           for (const p of batch) p.resolve();
+          if (next) await this.claimed(next);
         } catch {
           // One bad outcome (e.g. a result that cannot be stored) fails the whole batch: retry one by one.
           for (const p of batch) await this.settleAlone(p.flight, p.outcome).then(p.resolve, p.reject);

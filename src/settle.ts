@@ -117,7 +117,12 @@ export interface SettleItem {
  * a previous write is in flight, so a busy queue pays one transaction per batch.
  */
 export function settleAttempts(engine: Engine, items: SettleItem[]): Promise<Fenced<Settled>[]> {
-  return engine.write(async (tx) => {
+  return engine.write((tx) => settleWithin(tx, items), 'relaxed');
+}
+
+/** The settle of `settleAttempts`, inside a transaction the caller holds. */
+export async function settleWithin(tx: Tx, items: SettleItem[]): Promise<Fenced<Settled>[]> {
+  {
     // Read every job at once, then write without waiting for each write (requests run in order).
     const heads = await Promise.all(items.map((item) => tx.head(item.id)));
     const writes = new Writes();
@@ -135,7 +140,7 @@ export function settleAttempts(engine: Engine, items: SettleItem[]): Promise<Fen
     }
     await writes.all();
     return out;
-  }, 'relaxed');
+  }
 }
 
 /** Records an attempt's outcome, fenced by its lease, in one transaction. */

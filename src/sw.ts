@@ -163,6 +163,8 @@ export async function drainQueue<M extends JobMap = JobMap>(options: DrainOption
     run: async (attempt) => {
       if (!hasOwn(o.handlers, attempt.job.name)) {
         missing ??= attempt.job.name;
+        // Stop claiming now: the drain ends, and the job must stay ready for a page.
+        void dispatcher.stop({ timeout: STOP_GRACE_MS }).catch(() => undefined);
         bump();
         // Uncounted and ready again at once: a page with the handler runs it.
         const message = `No handler for job "${attempt.job.name}" in the service worker: give drainQueue/handleSync/registerSyncHandler a handler for every job name of queue "${o.queue}"`;

@@ -71,10 +71,11 @@ export function claimJobs(engine: Engine, req: ClaimRequest, max: number, token:
 /** The claim of `claimJobs`, inside a transaction the caller holds (e.g. with the settle of finished jobs). */
 export async function claimWithin(tx: Tx, req: ClaimRequest, max: number, token: () => string): Promise<Claimed> {
   {
-    let processing = await tx.count('state', prefix('processing'));
+    // Independent reads, made together: one round trip instead of three.
+    const [count, paused] = await Promise.all([tx.count('state', prefix('processing')), tx.getMeta<boolean>('paused'), promoteDue(tx, req.now)]);
+    let processing = count;
     const jobs: JobRecord[] = [];
-    if (await tx.getMeta<boolean>('paused')) return { jobs, stop: 'paused', processing };
-    await promoteDue(tx, req.now);
+    if (paused) return { jobs, stop: 'paused', processing };
     // Writes are made without waiting for each; requests run in order, and all are awaited before returning.
     const writes = new Writes();
     const done = async (stop: Claimed['stop'], until?: number): Promise<Claimed> => {
@@ -83,8 +84,7 @@ export async function claimWithin(tx: Tx, req: ClaimRequest, max: number, token:
     };
     // Two walks along the ready index (jobs that need no network, and those that do, which
     // are passed over while offline), merged by (priority, enqueue order).
-    let local = await tx.cursor('ready', prefix(0));
-    let networked = req.online ? await tx.cursor('ready', prefix(1)) : undefined;
+    let [local, networked] = await Promise.all([tx.cursor('ready', prefix(0)), req.online ? tx.cursor('ready', prefix(1)) : undefined]);
     while (jobs.length < max) {
       if (processing >= req.concurrency) return done('busy');
       const pick = earlier(local, networked);

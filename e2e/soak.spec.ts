@@ -427,6 +427,8 @@ test('chaos soak: 1,000 jobs survive reloads, closed tabs, worker crashes and ha
   report('made to fail, yet finished its handler', failedButEnded);
   console.log(`[soak] violations (jobs): ${JSON.stringify(Object.fromEntries(Object.entries(violations).map(([what, v]) => [what, v.jobs])))}`);
   expect(violations, `${seed}: invariants broken`).toEqual({});
+  // Uncaught errors in the pages are bugs too (one was a call on a terminated worker's proxy).
+  expect([...new Set(pageErrors)], `${seed}: uncaught page errors`).toEqual([]);
   expect(await counts(watcher)).toEqual({ pending: 0, processing: 0, completed: summary.completed, retrying: 0, failed: summary.failed });
   // The chaos really happened.
   expect(figures.reloads + figures.tabCloses, seed).toBeGreaterThan(0);

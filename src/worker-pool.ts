@@ -218,7 +218,8 @@ export function workerPool(factory: () => Worker, options: PoolOptions): Executo
         };
         const onAbort = () => {
           const reason = toWireError(attempt.signal.reason);
-          void w.api.abort(runId, reason).catch(() => undefined);
+          // A buried worker's proxy is released: calling it would throw.
+          if (!w.dead) void w.api.abort(runId, reason).catch(() => undefined);
           graceTimer = env.setTimeout(() => {
             if (w.runs.get(runId) !== slot) return;
             // The handler ignored its signal: only terminating the worker stops it.

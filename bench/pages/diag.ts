@@ -2,8 +2,9 @@
  * Diagnostics (opt-in: `npm run bench -- --only diag`): where jobrail's time goes, to
  * explain the targets it misses. Not targets themselves.
  *
- * - `txProfile`: counts IndexedDB transactions and requests (by patching the IDB
- *   prototypes for the duration of the run) and BroadcastChannel messages, per job, for
+ * - `txProfile`: counts IndexedDB transactions and requests (by patching IDBDatabase,
+ *   IDBObjectStore and IDBIndex for the duration of the run; cursor steps are not counted)
+ *   and BroadcastChannel messages, per job, for
  *   `add`, `addBulk` and an in-page run at concurrency 8; with the mean lifetime of each
  *   kind of transaction.
  * - `variants`: the same operations with jobrail's cross-tab channel switched off
@@ -34,15 +35,7 @@ let messageMs = 0;
 let unpatch: (() => void) | undefined;
 
 function note(tx: IDBTransaction | null | undefined, op: string): void {
-  if (!tx) return;
-  const rec = txs.get(tx);
-  if (!rec) return;
-  const last = rec.ops[rec.ops.length - 1];
-  // Collapse cursor walks: "ready.openKeyCursor, cursor.continue×N".
-  if (op.startsWith('cursor.') && last?.startsWith(op)) {
-    const m = /×(\d+)$/.exec(last);
-    rec.ops[rec.ops.length - 1] = `${op}×${String((m ? Number(m[1]) : 1) + 1)}`;
-  } else rec.ops.push(op);
+  if (tx) txs.get(tx)?.ops.push(op);
 }
 
 function patch(): void {
@@ -84,14 +77,10 @@ function patch(): void {
       },
     );
   }
-  for (const m of ['continue', 'advance', 'update', 'delete']) {
-    wrap(IDBCursor.prototype, m, (orig) =>
-      function (this: IDBCursor, ...args: unknown[]) {
-        note(this.request.transaction, `cursor.${m}`);
-        return orig.apply(this, args);
-      },
-    );
-  }
+  // IDBCursor's methods are NOT patched: the `idb` library recognises cursor.continue() and
+  // friends by identity (it caches the native functions on first use), and a patched
+  // `continue` makes its cursors end after the first row — which changes what jobrail does.
+  // Cursor steps are therefore not counted.
   wrap(BroadcastChannel.prototype, 'postMessage', (orig) =>
     function (this: BroadcastChannel, ...args: unknown[]) {
       const t0 = now();
@@ -120,17 +109,13 @@ function stopProfile(jobs: number, label: string): { metrics: Metrics; kinds: st
   for (const t of finished) {
     // Requests by kind in order of first use, with counts: "jobs.put×8, payloads.get×8".
     const tally = new Map<string, number>();
-    for (const op of t.ops) {
-      const [kind = op, times = '1'] = op.split('×');
-      tally.set(kind, (tally.get(kind) ?? 0) + Number(times));
-    }
+    for (const op of t.ops) tally.set(op, (tally.get(op) ?? 0) + 1);
     const sig = `${t.mode}/${t.durability}: ${[...tally].map(([op, c]) => (c > 1 ? `${op}×${String(c)}` : op)).join(', ')}`;
     const k = kinds.get(sig) ?? { n: 0, ms: 0, requests: 0 };
     k.n += 1;
     k.ms += (t.ended ?? t.created) - t.created;
-    const r = t.ops.reduce((s, op) => s + (Number(/×(\d+)$/.exec(op)?.[1] ?? 1) || 1), 0);
-    k.requests += r;
-    requests += r;
+    k.requests += t.ops.length;
+    requests += t.ops.length;
     kinds.set(sig, k);
   }
   const lines = [...kinds.entries()]
@@ -508,5 +493,7 @@ export async function variants({ jobs }: { jobs: number }): Promise<Metrics> {
   put('loop.slimLean16', await likeLoop(jobs, 16, 'lean', true));
   put('loop.merged8', await likeLoop(jobs, 8, 'merged'));
   put('loop.slimMerged8', await likeLoop(jobs, 8, 'merged', true));
+  put('loop.merged16', await likeLoop(jobs, 16, 'merged'));
+  put('loop.slimMerged16', await likeLoop(jobs, 16, 'merged', true));
   return out;
 }

@@ -64,6 +64,8 @@ export class Dispatcher {
   private cleanups: (() => void)[] = [];
   private readonly settleQueue: { flight: Flight; outcome: Outcome; resolve(): void; reject(e: unknown): void }[] = [];
   private settling = false;
+  /** The settle loop running now, if any: `stop()` waits for it (it may claim and release). */
+  private flushing: Promise<void> = Promise.resolve();
   private readonly closer = () => this.stop({ timeout: 0 });
 
   constructor(
@@ -234,7 +236,13 @@ export class Dispatcher {
     this.busySinceDrained = true;
     this.emit('active', rec);
     flight.done = this.run(flight)
-      .catch(report)
+      .catch(async (error: unknown) => {
+        report(error);
+        // The outcome could not be recorded: give the job back (fenced) rather than leave it
+        // `processing` under a runner that is alive and so would never be taken over.
+        const released = await releaseJob(this.q.engine, rec.id, flight.lease, this.q.env.now()).catch(() => undefined);
+        if (released) this.emit(released.state === 'failed' ? 'failed' : 'retrying', { ...released, data: rec.data });
+      })
       .finally(() => {
         this.flights.delete(rec.id);
         this.wake();
@@ -313,7 +321,7 @@ export class Dispatcher {
   private settle(flight: Flight, outcome: Outcome): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.settleQueue.push({ flight, outcome, resolve, reject });
-      if (!this.settling) void this.flushSettles();
+      if (!this.settling) this.flushing = this.flushSettles();
     });
   }
 
@@ -415,8 +423,9 @@ export class Dispatcher {
       let timer: unknown;
       if (timeout <= 0) abandon();
       else if (Number.isFinite(timeout)) timer = env.setTimeout(abandon, timeout);
-      while (this.pumping || this.flights.size > 0) {
+      while (this.pumping || this.settling || this.flights.size > 0) {
         await Promise.all([...this.flights.values()].map((f) => f.done));
+        await this.flushing;
         if (this.pumping) await new Promise((r) => setTimeout(r, 0));
       }
       if (timer !== undefined) env.clearTimeout(timer);

@@ -38,8 +38,11 @@ export class EventHub {
     (this.channel as { unref?: () => void } | undefined)?.unref?.();
   }
 
-  /** Delivers here and in every other tab. */
+  private closed = false;
+
+  /** Delivers here and in every other tab; nothing once the queue is closed. */
   emit(msg: QueueMessage): void {
+    if (this.closed) return;
     this.deliver(msg);
     try {
       this.channel?.postMessage(msg);
@@ -82,6 +85,7 @@ export class EventHub {
   }
 
   close(): void {
+    this.closed = true;
     this.channel?.close();
     this.listeners.clear();
     this.internal.clear();

@@ -46,13 +46,19 @@ function ops(tx: RwTx): Tx {
     },
     head,
     put: async (rec) => {
-      await Promise.all([jobsW.put(stripData(rec)), payloadsW.put({ data: rec.data }, rec.id)]);
+      // Both at once; if the second throws on the spot (a value IndexedDB refuses), the first
+      // one's rejection (the transaction aborts) must not go unhandled.
+      const job = jobsW.put(stripData(rec));
+      job.catch(() => undefined);
+      await Promise.all([job, payloadsW.put({ data: rec.data }, rec.id)]);
     },
     putHead: async (rec) => {
       await jobsW.put(stripData(rec));
     },
     delete: async (id) => {
-      await Promise.all([jobsW.delete(id), payloadsW.delete(id)]);
+      const job = jobsW.delete(id);
+      job.catch(() => undefined);
+      await Promise.all([job, payloadsW.delete(id)]);
     },
     getMeta: async <T>(key: string) => (await meta.get(key)) as T | undefined,
     putMeta: async (key, value) => {

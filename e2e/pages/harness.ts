@@ -9,7 +9,8 @@ import { handlers, readLog, tabId, type LogEntry, type WorkData } from './harnes
 
 type Jobs = { work: WorkData };
 
-interface Harness {
+/** What the harness page exposes as `window.h`; e2e/global.d.ts types it for the specs. */
+export interface Harness {
   queue?: Queue<Jobs>;
   runner?: Runner;
   events: { event: string; id: string; state: string; t: number }[];

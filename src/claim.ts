@@ -1,4 +1,4 @@
-import type { Engine, Key, KeyCursor, Tx } from './store/engine.js';
+import type { Engine, Key, Tx } from './store/engine.js';
 import { compareKeys } from './store/memory.js';
 import { prefix, Writes } from './store/engine.js';
 import { isWaiting, malformation, quarantine, withKeys, type JobRecord } from './store/record.js';
@@ -25,12 +25,8 @@ export type ClaimResult =
 /** How many delayed jobs one claim moves into the ready index at most: keeps each claim short. */
 const PROMOTE_BATCH = 256;
 
-/** Delayed and backing-off jobs whose time has come join the ready index. */
-async function promoteDue(tx: Tx, now: number): Promise<void> {
-  const ids = await tx.ids('due', { upper: [now, []] }, 'next', 0, PROMOTE_BATCH);
-  const heads = await Promise.all(ids.map((id) => tx.head(id)));
-  await Promise.all(heads.map((rec) => rec && tx.putHead(withKeys({ ...rec, ready: true }))));
-}
+/** Candidates read beyond what a claim asks for: room for stale or malformed entries. */
+const READ_AHEAD = 4;
 
 /** Sliding window of start times kept in meta, shared by every tab. */
 async function takeLimiterSlot(tx: Tx, now: number, limiter: { max: number; duration: number }): Promise<number | undefined> {
@@ -41,10 +37,52 @@ async function takeLimiterSlot(tx: Tx, now: number, limiter: { max: number; dura
   return undefined;
 }
 
-/** Chooses between the first runnable job that needs no network and the first that does. */
-function earlier(local: KeyCursor | undefined, networked: KeyCursor | undefined): KeyCursor | undefined {
-  if (local && networked) return compareKeys((local.key as Key[]).slice(1), (networked.key as Key[]).slice(1)) <= 0 ? local : networked;
-  return local ?? networked;
+/** Runnable jobs of one kind (needing the network or not), read a batch at a time in priority order. */
+class ReadyList {
+  private recs: JobRecord[] = [];
+  private at = 0;
+  private more = true;
+
+  constructor(
+    private readonly tx: Tx,
+    private readonly network: 0 | 1,
+  ) {}
+
+  /** Reads the next batch after the last job read (requests made before it are seen). */
+  async read(limit: number): Promise<void> {
+    const last = this.recs[this.recs.length - 1]?.kReady;
+    const range = last ? { lower: last, lowerOpen: true, upper: [this.network, []] } : prefix(this.network);
+    this.recs = await this.tx.heads('ready', range, limit);
+    this.at = 0;
+    this.more = this.recs.length === limit;
+  }
+
+  /** Reads again from the start of the index. */
+  reset(limit: number): Promise<void> {
+    this.recs = [];
+    return this.read(limit);
+  }
+
+  get head(): JobRecord | undefined {
+    return this.recs[this.at];
+  }
+
+  /** Nothing left in this batch, but the index may hold more. */
+  get drained(): boolean {
+    return this.at >= this.recs.length && this.more;
+  }
+
+  take(): JobRecord {
+    return this.recs[this.at++] as JobRecord;
+  }
+}
+
+/** The list whose next job comes first by (priority, enqueue order). */
+function earlier(a: ReadyList | undefined, b: ReadyList | undefined): ReadyList | undefined {
+  const x = a?.head;
+  const y = b?.head;
+  if (x && y) return compareKeys((x.kReady as Key[]).slice(1), (y.kReady as Key[]).slice(1)) <= 0 ? a : b;
+  return x ? a : y ? b : undefined;
 }
 
 export interface Claimed {
@@ -70,62 +108,72 @@ export function claimJobs(engine: Engine, req: ClaimRequest, max: number, token:
 
 /** The claim of `claimJobs`, inside a transaction the caller holds (e.g. with the settle of finished jobs). */
 export async function claimWithin(tx: Tx, req: ClaimRequest, max: number, token: () => string): Promise<Claimed> {
-  {
-    // Independent reads, made together: one round trip instead of three.
-    const [count, paused] = await Promise.all([tx.count('state', prefix('processing')), tx.getMeta<boolean>('paused'), promoteDue(tx, req.now)]);
-    let processing = count;
-    const jobs: JobRecord[] = [];
-    if (paused) return { jobs, stop: 'paused', processing };
-    // Writes are made without waiting for each; requests run in order, and all are awaited before returning.
-    const writes = new Writes();
-    const done = async (stop: Claimed['stop'], until?: number): Promise<Claimed> => {
-      await writes.all();
-      return until === undefined ? { jobs, stop, processing } : { jobs, stop, until, processing };
-    };
-    // Two walks along the ready index (jobs that need no network, and those that do, which
-    // are passed over while offline), merged by (priority, enqueue order).
-    let [local, networked] = await Promise.all([tx.cursor('ready', prefix(0)), req.online ? tx.cursor('ready', prefix(1)) : undefined]);
-    while (jobs.length < max) {
-      if (processing >= req.concurrency) return done('busy');
-      const pick = earlier(local, networked);
-      if (!pick) return done('empty');
-      if (req.limiter) {
-        const until = await takeLimiterSlot(tx, req.now, req.limiter);
-        if (until !== undefined) return done('limited', until);
-      }
-      const [rec, more] = await Promise.all([tx.get(pick.id), pick.next()]);
-      if (!more) {
-        if (pick === local) local = undefined;
-        else networked = undefined;
-      }
-      if (!rec) continue;
-      const wrong = malformation(rec as JobRecord & Record<string, unknown>);
-      if (wrong !== undefined) {
-        // Never run, never crash on, never block behind a record this code did not write.
-        writes.add(tx.putHead(quarantine(rec, wrong, req.now)));
-        continue;
-      }
-      if (!isWaiting(rec.state)) {
-        // Its index entry is stale (written by other code): re-index it, never run it again.
-        writes.add(tx.putHead(withKeys(rec)));
-        continue;
-      }
-      const claimed = withKeys({
-        ...rec,
-        state: 'processing',
-        ready: false,
-        attempts: rec.attempts + 1,
-        updatedAt: req.now,
-        lease: jobs.length === 0 ? req.lease : token(),
-        owner: req.owner,
-        leaseUntil: req.leaseUntil,
-      });
-      writes.add(tx.putHead(claimed));
-      jobs.push(claimed);
-      processing += 1;
-    }
-    return done('full');
+  // Two lists along the ready index (jobs that need no network, and those that do, which
+  // are passed over while offline), merged by (priority, enqueue order).
+  const local = new ReadyList(tx, 0);
+  const networked = req.online ? new ReadyList(tx, 1) : undefined;
+  const limit = max + READ_AHEAD;
+  // Independent reads, made together: one round trip in the common case.
+  const [count, paused, due] = await Promise.all([
+    tx.count('state', prefix('processing')),
+    tx.getMeta<boolean>('paused'),
+    tx.heads('due', { upper: [req.now, []] }, PROMOTE_BATCH),
+    local.read(limit),
+    networked?.read(limit),
+  ]);
+  let processing = count;
+  const jobs: JobRecord[] = [];
+  if (paused) return { jobs, stop: 'paused', processing };
+  // Writes are made without waiting for each; requests run in order, and all are awaited before returning.
+  const writes = new Writes();
+  if (due.length > 0) {
+    // Delayed and backing-off jobs whose time has come join the ready index, and the lists
+    // are read again so they compete by priority with the jobs that were ready already.
+    for (const rec of due) writes.add(tx.putHead(withKeys({ ...rec, ready: true })));
+    await Promise.all([local.reset(limit), networked?.reset(limit)]);
   }
+  const done = async (stop: Claimed['stop'], until?: number): Promise<Claimed> => {
+    // Data kept apart is read only for the jobs claimed, all at once.
+    const full = await Promise.all(jobs.map(async (job) => (job.external ? { ...job, data: (await tx.get(job.id))?.data } : job)));
+    await writes.all();
+    return until === undefined ? { jobs: full, stop, processing } : { jobs: full, stop, until, processing };
+  };
+  while (jobs.length < max) {
+    if (processing >= req.concurrency) return done('busy');
+    await Promise.all([local, networked].map((list) => list?.drained && list.read(max - jobs.length + READ_AHEAD)));
+    const pick = earlier(local, networked);
+    if (!pick) return done('empty');
+    if (req.limiter) {
+      const until = await takeLimiterSlot(tx, req.now, req.limiter);
+      if (until !== undefined) return done('limited', until);
+    }
+    const rec = pick.take();
+    const wrong = malformation(rec as JobRecord & Record<string, unknown>);
+    if (wrong !== undefined) {
+      // Never run, never crash on, never block behind a record this code did not write.
+      writes.add(tx.putHead(quarantine(rec, wrong, req.now)));
+      continue;
+    }
+    if (!isWaiting(rec.state)) {
+      // Its index entry is stale (written by other code): re-index it, never run it again.
+      writes.add(tx.putHead(withKeys(rec)));
+      continue;
+    }
+    const claimed = withKeys({
+      ...rec,
+      state: 'processing',
+      ready: false,
+      attempts: rec.attempts + 1,
+      updatedAt: req.now,
+      lease: jobs.length === 0 ? req.lease : token(),
+      owner: req.owner,
+      leaseUntil: req.leaseUntil,
+    });
+    writes.add(tx.putHead(claimed));
+    jobs.push(claimed);
+    processing += 1;
+  }
+  return done('full');
 }
 
 /** Claims the next job (see `claimJobs`). */

@@ -1,13 +1,15 @@
 import { JobrailError } from './errors.js';
 import type { NormalizedJobOptions } from './options.js';
 import { Writes, type Engine } from './store/engine.js';
+import { INLINE_MAX_BYTES, keptApart, measureData, type DataSize } from './store/payload.js';
 import { withKeys, type JobRecord } from './store/record.js';
 
 /** A job ready to insert: everything but the id and enqueue order, given in the transaction. */
 export type Draft = Omit<JobRecord, 'id' | 'seq'>;
 
-export function draftJob(queue: string, name: string, data: unknown, options: NormalizedJobOptions, now: number): Draft {
-  return {
+/** A new job; `size` (from `measureJobData`) decides where its data is kept, measured here if not given. */
+export function draftJob(queue: string, name: string, data: unknown, options: NormalizedJobOptions, now: number, size: DataSize = measureData(data, INLINE_MAX_BYTES)): Draft {
+  const draft: Draft = {
     queue,
     name,
     data,
@@ -30,51 +32,38 @@ export function draftJob(queue: string, name: string, data: unknown, options: No
     leaseUntil: undefined,
     crashes: 0,
   };
+  if (keptApart(size)) draft.external = true;
+  return draft;
+}
+
+/** Names a job whose data IndexedDB's structured clone refused. */
+function notStorable(name: string, cause: unknown): JobrailError {
+  return new JobrailError(
+    `Data of job "${name}" cannot be stored: the structured clone algorithm refused it (functions, symbols, DOM nodes and class instances with private state cannot be stored; pass plain data, Blobs or ArrayBuffers). Nothing was written.`,
+    { cause },
+  );
 }
 
 /**
- * Refuses data that IndexedDB could not store, before a transaction starts, so a bulk add
- * fails whole and names the job. Also measures it for `maxDataBytes`.
+ * Refuses data that IndexedDB could not store, before a transaction starts. For data that is
+ * not written as a job of its own (a schedule's template); a job's data is checked by the put
+ * itself (see `insertJobs`), which saves cloning every job twice.
  */
-export function checkStorable(name: string, data: unknown, maxBytes: number): void {
+export function checkCloneable(name: string, data: unknown): void {
   try {
     structuredClone(data);
   } catch (error) {
-    throw new JobrailError(
-      `Data of job "${name}" cannot be stored: the structured clone algorithm refused it (functions, symbols, DOM nodes and class instances with private state cannot be stored; pass plain data, Blobs or ArrayBuffers). Nothing was written.`,
-      { cause: error },
-    );
-  }
-  const size = estimateBytes(data, maxBytes);
-  if (size > maxBytes) {
-    throw new RangeError(`Data of job "${name}" is about ${String(size)} bytes, over \`maxDataBytes\` (${String(maxBytes)}): store large payloads elsewhere (e.g. the Cache API) and put a reference in the job, or raise maxDataBytes. Nothing was written.`);
+    throw notStorable(name, error);
   }
 }
 
-/** A cheap upper estimate of a value's stored size; stops counting once past `cap`. */
-export function estimateBytes(value: unknown, cap: number): number {
-  let total = 0;
-  const seen = new Set<object>();
-  const stack: unknown[] = [value];
-  while (stack.length > 0 && total <= cap) {
-    const v = stack.pop();
-    if (typeof v === 'string') total += v.length * 2;
-    else if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') total += 8;
-    else if (v && typeof v === 'object') {
-      if (seen.has(v)) continue;
-      seen.add(v);
-      if (typeof Blob !== 'undefined' && v instanceof Blob) total += v.size;
-      else if (v instanceof ArrayBuffer) total += v.byteLength;
-      else if (ArrayBuffer.isView(v)) total += v.byteLength;
-      else if (v instanceof Map) for (const [k, x] of v) stack.push(k, x);
-      else if (v instanceof Set) for (const x of v) stack.push(x);
-      else for (const [k, x] of Object.entries(v)) {
-        total += k.length * 2;
-        stack.push(x);
-      }
-    }
+/** Measures job data, refusing it over `maxDataBytes`; the size also says where it is kept. */
+export function measureJobData(name: string, data: unknown, maxBytes: number): DataSize {
+  const size = measureData(data, maxBytes);
+  if (size.bytes > maxBytes) {
+    throw new RangeError(`Data of job "${name}" is about ${String(size.bytes)} bytes, over \`maxDataBytes\` (${String(maxBytes)}): store large payloads elsewhere (e.g. the Cache API) and put a reference in the job, or raise maxDataBytes. Nothing was written.`);
   }
-  return total;
+  return size;
 }
 
 export interface Inserted {
@@ -111,8 +100,11 @@ export function insertJobs(engine: Engine, drafts: Draft[]): Promise<Inserted[]>
       }
       seq += 1;
       const rec = withKeys({ ...draft, id: String(seq), seq });
-      // Not awaited one by one: requests run in order, and all are awaited below.
-      writes.add(tx.put(rec));
+      // Not awaited one by one: requests run in order, and all are awaited below. A put that
+      // IndexedDB refuses to clone aborts the transaction: nothing of the batch is written.
+      writes.add(tx.put(rec).catch((error: unknown) => {
+        throw (error as { name?: unknown } | null)?.name === 'DataCloneError' ? notStorable(rec.name, error) : error;
+      }));
       if (key !== undefined) batchKeys.set(key, rec);
       out.push({ job: rec, created: true });
     }

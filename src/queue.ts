@@ -1,4 +1,4 @@
-import { checkStorable, draftJob, insertJobs, type Draft } from './enqueue.js';
+import { draftJob, insertJobs, measureJobData, type Draft } from './enqueue.js';
 import { resolveEnvironment, type Environment } from './environment.js';
 import { JobFailedError, JobrailError, storageError } from './errors.js';
 import { EventHub, type MessageChannelLike, type QueueMessage } from './events.js';
@@ -228,8 +228,8 @@ class JobQueue<M extends JobMap> implements Queue<M> {
   private draft(name: unknown, data: unknown, options: unknown, now: number): { draft: Draft; backoffFn: BackoffFunction | undefined } {
     const jobName = checkJobName(name);
     const normalized = normalizeJobOptions(this.defaults, checkJobOptions(options), now);
-    checkStorable(jobName, data, this.maxDataBytes);
-    return { draft: draftJob(this.name, jobName, data, normalized, now), backoffFn: normalized.backoffFn };
+    const size = measureJobData(jobName, data, this.maxDataBytes);
+    return { draft: draftJob(this.name, jobName, data, normalized, now, size), backoffFn: normalized.backoffFn };
   }
 
   private announce(inserted: { job: JobRecord; created: boolean }[], backoffFns: (BackoffFunction | undefined)[]): void {

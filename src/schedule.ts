@@ -8,7 +8,7 @@
  * the same tick, the unique index leaves exactly one job.
  */
 import { Cron } from 'croner';
-import { draftJob, checkStorable, insertJobs, type Draft } from './enqueue.js';
+import { checkCloneable, draftJob, insertJobs, measureJobData, type Draft } from './enqueue.js';
 import { checkJobName, checkJobOptions, describe, isPlainObject, normalizeJobOptions, type StoredOptions } from './options.js';
 import type { QueueInternals } from './queue.js';
 import type { Engine, Tx } from './store/engine.js';
@@ -234,7 +234,9 @@ export function prepareSchedule(input: ScheduleInput, defaults: JobOptions, maxD
   const timing = checkSpec(input.spec, now);
   const name = checkJobName(input.name);
   const options = checkScheduleOptions(input.options);
-  checkStorable(name, input.data, maxDataBytes);
+  // The template is stored in meta, not as a job: clone it here so a refusal names the schedule's job.
+  checkCloneable(name, input.data);
+  measureJobData(name, input.data, maxDataBytes);
   const normalized = normalizeJobOptions(defaults, options, now);
   return {
     id,

@@ -7,7 +7,8 @@ import { prefix } from '../src/store/engine.js';
 import { IdbEngine } from '../src/store/idb.js';
 import { MemoryEngine, compareKeys } from '../src/store/memory.js';
 import { withKeys, type JobRecord } from '../src/store/record.js';
-import { dbName } from '../src/store/schema.js';
+import { DB_VERSION, dbName } from '../src/store/schema.js';
+import { INLINE_MAX_BYTES } from '../src/store/payload.js';
 import { STORAGES, dump, uniqueName, type Storage } from './helpers/queues.js';
 
 function rec(seq: number, over: Partial<JobRecord> = {}): JobRecord {
@@ -33,15 +34,21 @@ async function engine(storage: Storage): Promise<Engine> {
 }
 
 describe.each(STORAGES)('storage engine (%s)', (storage) => {
-  it('stores a job with its data, reads its head without the data, and keeps the data on putHead', async () => {
+  it('stores a job with its data inline or kept apart, and a head write keeps data kept apart as stored', async () => {
     const e = await engine(storage);
     await e.write((tx) => tx.put(rec(1)), 'strict');
     expect(await e.read((tx) => tx.get('1'))).toMatchObject({ id: '1', data: { payload: 1 } });
-    expect((await e.read((tx) => tx.head('1')))?.data).toBeUndefined();
-    await e.write((tx) => tx.putHead(rec(1, { state: 'processing', data: 'ignored' })), 'relaxed');
-    expect(await e.read((tx) => tx.get('1'))).toMatchObject({ state: 'processing', data: { payload: 1 } });
-    await e.write((tx) => tx.delete('1'), 'relaxed');
+    // Small data is inline: a head read has it.
+    expect((await e.read((tx) => tx.head('1')))?.data).toEqual({ payload: 1 });
+    const large = 'x'.repeat(INLINE_MAX_BYTES);
+    await e.write((tx) => tx.put(rec(2, { data: large, external: true })), 'strict');
+    // IndexedDB reads data kept apart only when asked for the whole job.
+    expect((await e.read((tx) => tx.head('2')))?.data).toBe(storage === 'indexeddb' ? undefined : large);
+    await e.write((tx) => tx.putHead(rec(2, { state: 'processing', data: undefined, external: true })), 'relaxed');
+    expect(await e.read((tx) => tx.get('2'))).toMatchObject({ state: 'processing', data: large });
+    await e.write(async (tx) => Promise.all([tx.delete('1'), tx.delete('2')]), 'relaxed');
     expect(await e.read((tx) => tx.get('1'))).toBeUndefined();
+    expect(await e.read((tx) => tx.get('2'))).toBeUndefined();
     expect(e.durable).toBe(storage === 'indexeddb');
   });
 
@@ -87,22 +94,22 @@ describe.each(STORAGES)('storage engine (%s)', (storage) => {
   it('walks indexes in key order with inclusive and exclusive bounds, offset and limit', async () => {
     const e = await engine(storage);
     await e.write(async (tx) => {
-      for (let i = 1; i <= 5; i++) await tx.put(rec(i, { state: i % 2 ? 'pending' : 'failed' }));
+      for (let i = 1; i <= 5; i++) await tx.put(rec(i, { state: i % 2 ? 'pending' : 'failed', idempotencyKey: `k${String(i)}` }));
     }, 'strict');
-    const ids = (range: Range | undefined, dir: 'next' | 'prev' = 'next', offset = 0, limit = 100) => e.read((tx) => tx.ids('seq', range, dir, offset, limit));
+    const ids = (range: Range | undefined, dir: 'next' | 'prev' = 'next', offset = 0, limit = 100) => e.read((tx) => tx.ids('idempotencyKey', range, dir, offset, limit));
     expect(await ids(undefined)).toEqual(['1', '2', '3', '4', '5']);
     expect(await ids(undefined, 'prev', 1, 2)).toEqual(['4', '3']);
-    expect(await ids({ lower: 2, upper: 4 })).toEqual(['2', '3', '4']);
-    expect(await ids({ lower: 2, upper: 4, lowerOpen: true, upperOpen: true })).toEqual(['3']);
-    expect(await ids({ lower: 4 })).toEqual(['4', '5']);
-    expect(await ids({ lower: 4, lowerOpen: true })).toEqual(['5']);
-    expect(await ids({ upper: 2 })).toEqual(['1', '2']);
-    expect(await ids({ upper: 2, upperOpen: true })).toEqual(['1']);
+    expect(await ids({ lower: 'k2', upper: 'k4' })).toEqual(['2', '3', '4']);
+    expect(await ids({ lower: 'k2', upper: 'k4', lowerOpen: true, upperOpen: true })).toEqual(['3']);
+    expect(await ids({ lower: 'k4' })).toEqual(['4', '5']);
+    expect(await ids({ lower: 'k4', lowerOpen: true })).toEqual(['5']);
+    expect(await ids({ upper: 'k2' })).toEqual(['1', '2']);
+    expect(await ids({ upper: 'k2', upperOpen: true })).toEqual(['1']);
     expect(await ids(undefined, 'next', 0, 0)).toEqual([]);
     expect(await ids(undefined, 'next', 10, 5)).toEqual([]);
     expect(await e.read((tx) => tx.ids('state', prefix('failed'), 'prev', 0, 10))).toEqual(['4', '2']);
     expect(await e.read((tx) => tx.count('state', prefix('pending')))).toBe(3);
-    expect(await e.read((tx) => tx.count('seq'))).toBe(5);
+    expect(await e.read((tx) => tx.count('idempotencyKey'))).toBe(5);
     expect(await e.read((tx) => tx.first('state', prefix('pending'), 'prev'))).toEqual({ key: ['pending', 5], id: '5' });
     expect(await e.read((tx) => tx.first('state', prefix('failed')))).toEqual({ key: ['failed', 2], id: '2' });
     expect(await e.read((tx) => tx.first('state', prefix('completed')))).toBeUndefined();
@@ -156,7 +163,7 @@ describe('IndexedDB engine', () => {
     const queue = await openQueue(name, { storage: 'indexeddb' });
     const job = await queue.add('work', 1);
     await new Promise<void>((resolve, reject) => {
-      const req = indexedDB.open(dbName(name), 2);
+      const req = indexedDB.open(dbName(name), DB_VERSION + 1);
       req.onsuccess = () => {
         req.result.close();
         resolve();

@@ -28,12 +28,17 @@ export interface KeyCursor {
 export interface Tx {
   /** The whole job, its data included. */
   get(id: string): Promise<JobRecord | undefined>;
-  /** The job without reading its data (`data` is undefined): for transitions, which never need it. */
+  /**
+   * The job as one request reads it, for transitions: data kept apart (`external`) is not
+   * read, and `data` is then undefined.
+   */
   head(id: string): Promise<JobRecord | undefined>;
-  /** Writes the whole job, its data included. */
+  /** Writes a new job, its data included. */
   put(rec: JobRecord): Promise<void>;
-  /** Writes everything but the data, which stays as stored. */
+  /** Writes a job read with `head` or `get` back; data kept apart stays as stored. */
   putHead(rec: JobRecord): Promise<void>;
+  /** Up to `limit` jobs along an index in ascending order, read as `head` reads them, in one request. */
+  heads(index: IndexName, range: Range | undefined, limit: number): Promise<JobRecord[]>;
   /** Deletes the job and its data. */
   delete(id: string): Promise<void>;
   getMeta<T>(key: string): Promise<T | undefined>;
@@ -42,6 +47,8 @@ export interface Tx {
   first(index: IndexName, range?: Range, direction?: Direction): Promise<{ key: Key; id: string } | undefined>;
   /** A key cursor along an index (ascending), or undefined when the range is empty. */
   cursor(index: IndexName, range?: Range): Promise<KeyCursor | undefined>;
+  /** At most `limit` index entries (key and job id) along an index, without reading the jobs. */
+  entries(index: IndexName, range: Range | undefined, direction: Direction, limit: number): Promise<{ key: Key; id: string }[]>;
   /** Job ids along an index, skipping `offset`, at most `limit`, without reading the jobs. */
   ids(index: IndexName, range: Range | undefined, direction: Direction, offset: number, limit: number): Promise<string[]>;
   count(index: IndexName, range?: Range): Promise<number>;

@@ -11,8 +11,9 @@ const BLOCKED_TIMEOUT_MS = 10_000;
 type RwTx = IDBPTransaction<JobrailDB, ('jobs' | 'meta' | 'payloads')[], 'readwrite' | 'readonly'>;
 const STORES = [JOBS, META, PAYLOADS] as const;
 
-/** The job record without its data, as kept in the jobs store. */
-function stripData(rec: JobRecord): JobRecord {
+/** The job record as kept in the jobs store: without its data when that is kept apart. */
+function stored(rec: JobRecord): JobRecord {
+  if (!rec.external) return rec;
   const { data: _data, ...head } = rec;
   return head as JobRecord;
 }
@@ -33,29 +34,31 @@ function ops(tx: RwTx): Tx {
   type Writable<V> = { put(v: V, k?: string): Promise<unknown>; delete(k: string): Promise<void> };
   const jobsW = jobs as unknown as Writable<JobRecord>;
   const payloadsW = payloads as unknown as Writable<{ data: unknown }>;
-  const head = async (id: string) => {
-    const rec = await jobs.get(id);
-    return rec && ({ ...rec, data: undefined } as JobRecord);
-  };
   return {
     get: async (id) => {
-      // Both requests at once: one round trip, not two.
-      const [rec, payload] = await Promise.all([head(id), payloads.get(id)]);
-      if (rec) rec.data = payload?.data;
+      // Both requests at once: one round trip, not two, whichever way the data is kept.
+      const [rec, payload] = await Promise.all([jobs.get(id), payloads.get(id)]);
+      if (rec?.external) rec.data = payload?.data;
       return rec;
     },
-    head,
+    head: (id) => jobs.get(id),
     put: async (rec) => {
+      if (!rec.external) {
+        await jobsW.put(rec);
+        return;
+      }
       // Both at once; if the second throws on the spot (a value IndexedDB refuses), the first
       // one's rejection (the transaction aborts) must not go unhandled.
-      const job = jobsW.put(stripData(rec));
+      const job = jobsW.put(stored(rec));
       job.catch(() => undefined);
       await Promise.all([job, payloadsW.put({ data: rec.data }, rec.id)]);
     },
     putHead: async (rec) => {
-      await jobsW.put(stripData(rec));
+      await jobsW.put(stored(rec));
     },
+    heads: (index, range, limit) => jobs.index(index).getAll(toRange(range), limit),
     delete: async (id) => {
+      // The payload too, unasked: a request for a missing key costs less than reading the job first.
       const job = jobsW.delete(id);
       job.catch(() => undefined);
       await Promise.all([job, payloadsW.delete(id)]);
@@ -82,6 +85,16 @@ function ops(tx: RwTx): Tx {
           return true;
         },
       };
+      return out;
+    },
+    entries: async (index, range, direction, limit) => {
+      const out: { key: Key; id: string }[] = [];
+      if (limit <= 0) return out;
+      let cursor = await jobs.index(index).openKeyCursor(toRange(range), direction);
+      while (cursor && out.length < limit) {
+        out.push({ key: cursor.key as Key, id: cursor.primaryKey });
+        cursor = await cursor.continue();
+      }
       return out;
     },
     ids: async (index, range, direction: Direction, offset, limit) => {

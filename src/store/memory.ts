@@ -75,7 +75,7 @@ const indexKey = (rec: JobRecord, index: IndexName): Key | undefined =>
  */
 export class MemoryEngine implements Engine {
   readonly durable = false;
-  /** Job records without their data, as in IndexedDB's jobs store. */
+  /** Job records without their data, which is kept in `payloads` (both copied in and out). */
   private readonly jobs = new Map<string, JobRecord>();
   private readonly payloads = new Map<string, unknown>();
   private readonly meta = new Map<string, unknown>();
@@ -138,9 +138,14 @@ export class MemoryEngine implements Engine {
     const remember = (id: string) => {
       if (!undoJobs.has(id)) undoJobs.set(id, { rec: this.jobs.get(id), data: this.payloads.get(id) });
     };
+    // Data is never kept apart here, so a head is the whole job, as IndexedDB reads inline data.
     const head = async (id: string) => {
       const rec = this.jobs.get(id);
-      return rec && ({ ...structuredClone(rec), data: undefined } as JobRecord);
+      if (!rec) return undefined;
+      const copy = structuredClone(rec);
+      copy.data = structuredClone(this.payloads.get(id));
+      delete copy.external;
+      return copy;
     };
     const writeHead = (rec: JobRecord) => {
       const { data: _data, ...rest } = rec;
@@ -160,12 +165,13 @@ export class MemoryEngine implements Engine {
       return direction === 'prev' ? slice.reverse() : slice;
     };
     return {
-      get: async (id) => {
-        const rec = await head(id);
-        if (rec) rec.data = structuredClone(this.payloads.get(id));
-        return rec;
-      },
+      get: head,
       head,
+      heads: async (index, range, limit) => {
+        const [start, end] = (this.indexes.get(index) as SortedIndex).span(range);
+        const ids = (this.indexes.get(index) as SortedIndex).entries.slice(start, Math.min(end, start + limit)).map((e) => e.id);
+        return Promise.all(ids.map(async (id) => (await head(id)) as JobRecord));
+      },
       put: async (rec) => {
         const data = structuredClone(rec.data);
         writeHead(rec);
@@ -221,6 +227,7 @@ export class MemoryEngine implements Engine {
         };
         return out;
       },
+      entries: async (index, range, direction, limit) => walk(index, range, direction).slice(0, Math.max(0, limit)).map((e) => ({ key: e.key, id: e.id })),
       ids: async (index, range, direction, offset, limit) => {
         const idx = this.indexes.get(index) as SortedIndex;
         const [start, end] = idx.span(range);

@@ -33,9 +33,13 @@ export interface JobRecord {
   leaseUntil: number | undefined;
   /** Attempts that killed or hung their worker. */
   crashes: number;
+  /**
+   * The data is kept in the `payloads` store (Blobs, large data; see `payload.ts`), not in
+   * this record. Absent: the data is inline.
+   */
+  external?: true;
   // Derived index keys: set by `withKeys`, never by hand.
   kState?: [string, number];
-  kName?: [string, number];
   kStateName?: [string, string, number];
   kReady?: [number, number, number];
   kDue?: [number, number];
@@ -53,7 +57,6 @@ export function withKeys(rec: JobRecord): JobRecord {
   delete out.kFinished;
   if (out.idempotencyKey === undefined) delete (out as Partial<JobRecord>).idempotencyKey;
   out.kState = [rec.state, rec.seq];
-  out.kName = [rec.name, rec.seq];
   out.kStateName = [rec.state, rec.name, rec.seq];
   if (isWaiting(rec.state)) {
     if (rec.ready) out.kReady = [rec.opts.requiresNetwork ? 1 : 0, -rec.priority, rec.seq];

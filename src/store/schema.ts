@@ -7,15 +7,15 @@ export const dbName = (queue: string): string => `jobrail:${queue}`;
 /**
  * Schema version. Migration policy: every version bump adds an `upgrade` step that
  * converts records in place; no step ever deletes the jobs store (see README).
+ * 1: job data always in `payloads`. 2: small data inline in the job record; no `seq` and
+ * `name` indexes (two fewer index entries written per transition; `list` merges the
+ * per-state walks instead).
  */
-export const DB_VERSION = 1;
+export const DB_VERSION = 2;
 
 export const JOBS = 'jobs';
 export const META = 'meta';
-/**
- * Job data lives apart from the job, keyed by id: claims, retries and progress rewrite the
- * small job record and never read or copy other jobs' payloads (uploads can be large).
- */
+/** Job data kept apart from its job (Blobs, large data; see `payload.ts`), keyed by job id. */
 export const PAYLOADS = 'payloads';
 
 /**
@@ -24,13 +24,9 @@ export const PAYLOADS = 'payloads';
  * claiming never walks past delayed, running or finished ones.
  */
 export const INDEXES = {
-  /** all jobs, enqueue order: `list()` */
-  seq: { keyPath: 'seq', unique: false },
-  /** [state, seq]: `list({ state })`, `counts()` */
+  /** [state, seq]: `list({ state })`, `counts()`, and `list()` merged over the states */
   state: { keyPath: 'kState', unique: false },
-  /** [name, seq]: `list({ name })` */
-  name: { keyPath: 'kName', unique: false },
-  /** [state, name, seq]: `list({ state, name })` */
+  /** [state, name, seq]: `list({ state, name })`, and `list({ name })` merged over the states */
   stateName: { keyPath: 'kStateName', unique: false },
   /** [needsNetwork 0|1, -priority, seq]: waiting jobs whose time has come */
   ready: { keyPath: 'kReady', unique: false },

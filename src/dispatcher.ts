@@ -8,6 +8,7 @@ import { reclaimOrphans, releaseJob } from './reclaim.js';
 import { syncIfNetworkJobsWait } from './background-sync.js';
 import { Scheduler } from './schedule.js';
 import { recordProgress, renewLease, settleAttempts, settleWithin, type Fenced, type Outcome, type SettleItem, type Settled } from './settle.js';
+import { Writes } from './store/engine.js';
 import { toJob, type JobRecord } from './store/record.js';
 import type { JobEventName } from './types.js';
 
@@ -321,13 +322,16 @@ export class Dispatcher {
   private settle(flight: Flight, outcome: Outcome): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.settleQueue.push({ flight, outcome, resolve, reject });
-      if (!this.settling) this.flushing = this.flushSettles();
+      if (this.settling) return;
+      this.settling = true;
+      // Jobs claimed together often finish together, a few promise turns apart: waiting for
+      // the next task lets them share one transaction instead of one settling alone.
+      this.flushing = new Promise<void>((r) => setTimeout(r, 0)).then(() => this.flushSettles());
     });
   }
 
   /** Writes every outcome waiting now in one transaction; outcomes arriving meanwhile wait for the next. */
   private async flushSettles(): Promise<void> {
-    this.settling = true;
     try {
       while (this.settleQueue.length > 0) {
         const batch = this.settleQueue.splice(0, this.settleQueue.length);
@@ -337,8 +341,11 @@ export class Dispatcher {
         const free = this.stopping ? 0 : this.opts.concurrency - (this.flights.size - batch.length);
         try {
           const { results, next } = await this.q.engine.write(async (tx) => {
-            const settledNow = await settleWithin(tx, items);
+            // The claim's reads follow the settle's writes without waiting for them: requests run in order.
+            const writes = new Writes();
+            const settledNow = await settleWithin(tx, items, writes);
             const claim = free > 0 ? await claimWithin(tx, this.claimRequest(), free, this.token) : undefined;
+            await writes.all();
             return { results: settledNow, next: claim };
           }, 'relaxed');
           batch.forEach((p, i) => this.settled(p.flight, results[i] as Fenced<Settled>));

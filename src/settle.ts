@@ -120,12 +120,15 @@ export function settleAttempts(engine: Engine, items: SettleItem[]): Promise<Fen
   return engine.write((tx) => settleWithin(tx, items), 'relaxed');
 }
 
-/** The settle of `settleAttempts`, inside a transaction the caller holds. */
-export async function settleWithin(tx: Tx, items: SettleItem[]): Promise<Fenced<Settled>[]> {
+/**
+ * The settle of `settleAttempts`, inside a transaction the caller holds. Given `pending`, the
+ * writes are left there for the caller to await, so its next requests need not wait for them.
+ */
+export async function settleWithin(tx: Tx, items: SettleItem[], pending?: Writes): Promise<Fenced<Settled>[]> {
   {
     // Read every job at once, then write without waiting for each write (requests run in order).
     const heads = await Promise.all(items.map((item) => tx.head(item.id)));
-    const writes = new Writes();
+    const writes = pending ?? new Writes();
     const out: Fenced<Settled>[] = [];
     for (const [i, item] of items.entries()) {
       const rec = heads[i];
@@ -138,7 +141,7 @@ export async function settleWithin(tx: Tx, items: SettleItem[]): Promise<Fenced<
       const removed = next.state === 'completed' && next.opts.removeOnComplete !== false ? await retainCompleted(tx, next, item.ctx.now) : false;
       out.push({ ok: true, value: { job: next, removed } });
     }
-    await writes.all();
+    if (!pending) await writes.all();
     return out;
   }
 }

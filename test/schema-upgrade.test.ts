@@ -1,0 +1,179 @@
+/**
+ * Schema upgrades (issue 7): a database exactly as schema version 1 wrote it, opened with the
+ * current code, keeps every job and runs every job that was waiting. The fixture is frozen;
+ * see test/fixtures/schema-v1.ts.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { openQueue, startWorkers, type Handlers, type Job, type JobState, type Queue } from '../src/index.js';
+import { DB_VERSION } from '../src/store/schema.js';
+import { buildSchemaV1, type V1Fixture, type V1Job } from './fixtures/schema-v1.js';
+import { FakeClock } from './helpers/clock.js';
+import { nextDrained, uniqueName } from './helpers/queues.js';
+
+const queues: Queue[] = [];
+afterEach(async () => {
+  await Promise.all(queues.splice(0).map((q) => q.close()));
+});
+
+async function open(name: string, clock: FakeClock): Promise<Queue> {
+  const queue = await openQueue(name, { storage: 'indexeddb', environment: clock.env });
+  queues.push(queue);
+  return queue;
+}
+
+/** Builds the v1 database and opens it with the current code (which upgrades it). */
+async function upgradeV1(): Promise<{ fixture: V1Fixture; queue: Queue; clock: FakeClock; name: string }> {
+  const clock = new FakeClock();
+  const name = uniqueName('schema-v1');
+  const fixture = await buildSchemaV1(indexedDB, name, clock.now());
+  return { fixture, queue: await open(name, clock), clock, name };
+}
+
+/** Reads the database at whatever version it is stored at, without upgrading it. */
+function inspectDb<T>(dbName: string, read: (db: IDBDatabase) => T): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const request = indexedDB.open(dbName);
+    request.onsuccess = () => {
+      try {
+        resolve(read(request.result));
+      } finally {
+        request.result.close();
+      }
+    };
+    request.onerror = () => reject(request.error);
+  });
+}
+
+const storedVersion = (dbName: string) => inspectDb(dbName, (db) => db.version);
+
+/** Stores and indexes with their key paths: what the next upgrade step will start from. */
+const layout = (dbName: string) =>
+  inspectDb(dbName, (db) => {
+    const tx = db.transaction([...db.objectStoreNames], 'readonly');
+    return Object.fromEntries(
+      [...db.objectStoreNames].map((name) => {
+        const store = tx.objectStore(name);
+        const indexes = [...store.indexNames].map((i) => store.index(i)).map((i) => [i.name, { keyPath: i.keyPath, unique: i.unique, multiEntry: i.multiEntry }]);
+        return [name, { keyPath: store.keyPath, autoIncrement: store.autoIncrement, indexes: Object.fromEntries(indexes) }];
+      }),
+    );
+  });
+
+const label = (job: V1Job) => `job ${job.id} (${job.name}, ${job.state} in v1)`;
+
+async function getKept(queue: Queue, job: V1Job): Promise<Job> {
+  const got = await queue.get(job.id);
+  expect(got, `${label(job)} was lost in the upgrade`).toBeDefined();
+  return got as Job;
+}
+
+describe('a schema version 1 database opened with the current code', () => {
+  it('keeps every job: ids, names, states, data, order, indexes and counts, and is stored at the current version', async () => {
+    const { fixture, queue, clock, name } = await upgradeV1();
+    expect((await queue.list()).map((j) => j.id), 'ids listed after the upgrade (newest first)').toEqual([...fixture.ids].reverse());
+    for (const job of fixture.jobs) {
+      const got = await getKept(queue, job);
+      expect(got, label(job)).toMatchObject({
+        name: job.name,
+        state: job.state,
+        priority: job.priority,
+        attempts: job.attempts,
+        runAt: job.runAt,
+        idempotencyKey: job.idempotencyKey,
+        result: job.result,
+        error: job.error,
+        finishedAt: job.finishedAt,
+      });
+      expect(got.data, `data of ${label(job)}`).toStrictEqual(job.data);
+      expect((await queue.list({ name: job.name })).map((j) => j.id), `list({ name }) of ${label(job)}`).toEqual([job.id]);
+    }
+    const states: JobState[] = ['pending', 'processing', 'completed', 'retrying', 'failed'];
+    for (const state of states) {
+      const ids = fixture.jobs.filter((j) => j.state === state).map((j) => j.id);
+      expect((await queue.list({ state })).map((j) => j.id).reverse(), `list({ state: '${state}' })`).toEqual(ids);
+    }
+    expect(await queue.counts()).toEqual(Object.fromEntries(states.map((s) => [s, fixture.jobs.filter((j) => j.state === s).length])));
+    expect(await storedVersion(fixture.dbName)).toBe(DB_VERSION);
+
+    // Opening it again (already current) changes nothing.
+    const before = await queue.list();
+    await queue.close();
+    const again = await open(name, clock);
+    expect(await again.list()).toStrictEqual(before);
+    expect(await storedVersion(fixture.dbName)).toBe(DB_VERSION);
+  });
+
+  it('is laid out like a database the current code creates (same stores and indexes), so later upgrade steps start from one shape', async () => {
+    const { fixture, clock } = await upgradeV1();
+    const fresh = uniqueName('schema-fresh');
+    await (await open(fresh, clock)).close();
+    expect(await layout(fixture.dbName), 'layout of the upgraded database (received) vs a new one (expected)').toEqual(await layout(`jobrail:${fresh}`));
+  });
+
+  it('keeps idempotency keys and the enqueue counter', async () => {
+    const { fixture, queue } = await upgradeV1();
+    const keyed = fixture.jobs.find((j) => j.id === fixture.idempotencyKey.id) as V1Job;
+    const same = await queue.add(keyed.name, { other: 'data' }, { idempotencyKey: fixture.idempotencyKey.key });
+    expect(same).toMatchObject({ id: keyed.id, state: keyed.state, data: keyed.data });
+    // The counter is ahead of every stored id (v1 removed its last job): new ids follow it.
+    const fresh = await queue.addBulk([{ name: 'plain', data: 1 }, { name: 'plain', data: 2 }]);
+    expect(fresh.map((j) => j.id)).toEqual([String(fixture.seq + 1), String(fixture.seq + 2)]);
+    expect((await queue.list()).length).toBe(fixture.jobs.length + 2);
+  });
+
+  it('runs every waiting job (orphaned, overdue and retrying ones too) by priority then enqueue order, and leaves finished jobs alone', async () => {
+    const { fixture, queue, clock } = await upgradeV1();
+    const byId = new Map(fixture.jobs.map((j) => [j.id, j]));
+    const finished = fixture.jobs.filter((j) => j.runs === 'never');
+    const finishedBefore = await Promise.all(finished.map((j) => getKept(queue, j)));
+    const calls: { id: string; data: unknown; attempt: number }[] = [];
+    const handlers: Handlers = Object.fromEntries(
+      fixture.names.map((name) => [
+        name,
+        (data: unknown, ctx: { job: Job; attempt: number }) => {
+          calls.push({ id: ctx.job.id, data, attempt: ctx.attempt });
+          return `ran ${name}`;
+        },
+      ]),
+    );
+    const failed: string[] = [];
+    queue.on('failed', (job: Job) => failed.push(`${job.id} (${job.name}): ${job.error?.message ?? ''}`));
+    const drained = nextDrained(queue);
+    const runner = startWorkers(queue, { handlers, concurrency: 1 });
+    await drained;
+
+    const expectedOrder = fixture.jobs.filter((j) => j.runs === 'now').sort((a, b) => b.priority - a.priority || a.seq - b.seq);
+    expect(calls.map((c) => c.id), 'jobs run, in order').toEqual(expectedOrder.map((j) => j.id));
+    for (const call of calls) {
+      const job = byId.get(call.id) as V1Job;
+      expect(call.data, `data the handler of ${label(job)} received`).toStrictEqual(job.data);
+      expect(call.attempt, `attempt of ${label(job)}`).toBe(job.attempts + 1);
+    }
+    for (const id of fixture.runnable) {
+      const job = byId.get(id) as V1Job;
+      expect(await getKept(queue, job), label(job)).toMatchObject({ state: 'completed', result: `ran ${job.name}`, attempts: job.attempts + 1 });
+    }
+    expect(await Promise.all(finished.map((j) => getKept(queue, j)))).toStrictEqual(finishedBefore);
+    expect(failed, 'jobs that failed').toEqual([]);
+
+    // A job delayed past the upgrade is still in the delayed index: it runs at its time.
+    const later = fixture.jobs.filter((j) => j.runs === 'later');
+    expect(later.length).toBeGreaterThan(0);
+    for (const job of later) {
+      expect(await getKept(queue, job), label(job)).toMatchObject({ state: 'pending', attempts: 0 });
+      await clock.timerAt(job.runAt);
+      const result = queue.waitFor(job.id);
+      clock.advance(job.runAt - clock.now());
+      expect(await result, label(job)).toBe(`ran ${job.name}`);
+    }
+    await runner.stop();
+    expect(await queue.counts()).toEqual({
+      pending: 0,
+      processing: 0,
+      retrying: 0,
+      completed: fixture.jobs.filter((j) => j.state !== 'failed').length,
+      failed: fixture.jobs.filter((j) => j.state === 'failed').length,
+    });
+    expect(failed, 'jobs that failed').toEqual([]);
+  });
+});

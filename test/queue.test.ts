@@ -2,7 +2,8 @@ import { describe, expect, it, vi } from 'vitest';
 import { JOB_STATES, JobFailedError, JobrailError, openQueue, startWorkers, type Job } from '../src/index.js';
 import { DEFAULT_LIST_LIMIT, INTERNALS } from '../src/queue.js';
 import { FakeClock } from './helpers/clock.js';
-import { STORAGES, deferred, nextDrained, nextEvent, openTest, record, uniqueName } from './helpers/queues.js';
+import { INLINE_MAX_BYTES } from '../src/store/payload.js';
+import { STORAGES, deferred, engineOf, nextDrained, nextEvent, openTest, record, uniqueName } from './helpers/queues.js';
 
 type Jobs = { email: { to: string }; other: number; blob: { file: Blob; buf: ArrayBuffer; bytes: Uint8Array } };
 
@@ -62,6 +63,38 @@ describe.each(STORAGES)('queue members (%s storage)', (storage) => {
       expect([...new Uint8Array(stored.buf)]).toEqual([1, 2, 3]);
       expect(stored.bytes).toBeInstanceOf(Uint8Array);
       expect([...stored.bytes]).toEqual([9, 8, 7]);
+    });
+
+    it('hands large and Blob data whole to every attempt, and keeps it through progress, retry and completion', async () => {
+      const { queue } = await openTest<Jobs>(storage);
+      const large = 'x'.repeat(INLINE_MAX_BYTES + 1);
+      const big = await queue.add('other', large as never, { retries: 1, backoff: { type: 'fixed', delay: 0 } });
+      const blob = await queue.add('blob', { file: new Blob(['tiny']), buf: new ArrayBuffer(1), bytes: new Uint8Array(1) }, { retries: 1, backoff: { type: 'fixed', delay: 0 } });
+      const small = await queue.add('other', 7);
+      if (storage === 'indexeddb') {
+        // Large data and Blobs are kept apart from the record, which transitions rewrite; small data is inline.
+        const heads = await engineOf(queue).read((tx) => Promise.all([big.id, blob.id, small.id].map((id) => tx.head(id))));
+        expect(heads.map((h) => [h?.external, h?.data])).toEqual([[true, undefined], [true, undefined], [undefined, 7]]);
+      }
+      const seen: unknown[] = [];
+      const runner = startWorkers(queue, {
+        handlers: {
+          other: async (data, ctx) => {
+            seen.push(typeof data === 'string' ? data.length : data);
+            await ctx.progress(0.5);
+            if (ctx.attempt === 1 && typeof data === 'string') throw new Error('first attempt fails');
+          },
+          blob: async (data, ctx) => {
+            seen.push(await data.file.text());
+            if (ctx.attempt === 1) throw new Error('first attempt fails');
+          },
+        },
+      });
+      await Promise.all([big, blob, small].map((j) => queue.waitFor(j.id)));
+      await runner.stop();
+      expect(seen.sort()).toEqual([7, large.length, large.length, 'tiny', 'tiny'].sort());
+      expect((await queue.get(big.id))?.data).toBe(large);
+      expect(await ((await queue.get(blob.id))?.data as Jobs['blob']).file.text()).toBe('tiny');
     });
 
     it('stores Map and Set data intact', async () => {

@@ -8,7 +8,7 @@ import { openQueue, startWorkers, type Handlers, type Job, type JobState, type Q
 import { DB_VERSION } from '../src/store/schema.js';
 import { buildSchemaV1, type V1Fixture, type V1Job } from './fixtures/schema-v1.js';
 import { FakeClock } from './helpers/clock.js';
-import { nextDrained, uniqueName } from './helpers/queues.js';
+import { engineOf, nextDrained, uniqueName } from './helpers/queues.js';
 
 const queues: Queue[] = [];
 afterEach(async () => {
@@ -94,6 +94,9 @@ describe('a schema version 1 database opened with the current code', () => {
     }
     expect(await queue.counts()).toEqual(Object.fromEntries(states.map((s) => [s, fixture.jobs.filter((j) => j.state === s).length])));
     expect(await storedVersion(fixture.dbName)).toBe(DB_VERSION);
+    // Version 2 keeps small data inline and only large data apart, as for jobs it adds itself.
+    const heads = await engineOf(queue).read((tx) => Promise.all(fixture.jobs.map((j) => tx.head(j.id))));
+    expect(fixture.jobs.filter((_, i) => heads[i]?.external).map((j) => j.name)).toEqual(['large']);
 
     // Opening it again (already current) changes nothing.
     const before = await queue.list();

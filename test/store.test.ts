@@ -173,6 +173,7 @@ describe('IndexedDB engine', () => {
     const error = await queue.get(job.id).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(JobrailError);
     expect(((error as Error).cause as Error).name).toBe('VersionError');
+    expect((error as Error).message).toMatch(/upgraded by a newer version of jobrail .* reload this page/);
     await expect(queue.waitFor(job.id)).rejects.toThrow(JobrailError);
     await queue.close();
   });

@@ -23,7 +23,7 @@ async function completeDirectly(queue: string, count: number): Promise<void> {
   const db = await request(indexedDB.open(jobrailDb(queue)));
   try {
     const tx = db.transaction('jobs', 'readwrite', { durability: 'relaxed' });
-    const cursorReq = tx.objectStore('jobs').index('seq').openCursor();
+    const cursorReq = tx.objectStore('jobs').index('state').openCursor(IDBKeyRange.bound(['pending'], ['pending', []]));
     let moved = 0;
     const at = Date.now();
     cursorReq.onsuccess = () => {

@@ -162,6 +162,9 @@ export class IdbEngine implements Engine {
       );
     }).catch((error: unknown) => {
       this.db = undefined;
+      if ((error as { name?: unknown } | null)?.name === 'VersionError') {
+        throw new JobrailError(`The database of queue "${this.queue}" was upgraded by a newer version of jobrail (in another tab, or before a rollback): reload this page to run the newer code.`, { cause: error });
+      }
       throw storageError(`open the database of queue "${this.queue}"`, error);
     });
     return this.db;

@@ -43,6 +43,12 @@ function report(error: unknown): void {
 const isNetworkError = (e: { name: string; message: string }): boolean =>
   e.name === 'TypeError' && /fetch|network|load failed/i.test(e.message);
 
+/**
+ * How long a finished attempt's outcome may wait for others still running before it is
+ * recorded: short next to any real job, long enough for a worker's burst of replies.
+ */
+const GATHER_MS = 2;
+
 /** How often runners look for jobs whose holder died, where Web Locks tell them at once. */
 const RECLAIM_INTERVAL_MS = 1000;
 
@@ -65,6 +71,8 @@ export class Dispatcher {
   private cleanups: (() => void)[] = [];
   private readonly settleQueue: { flight: Flight; outcome: Outcome; resolve(): void; reject(e: unknown): void }[] = [];
   private settling = false;
+  /** Ends the current `gather()` wait. */
+  private gathered: (() => void) | undefined;
   /** The settle loop running now, if any: `stop()` waits for it (it may claim and release). */
   private flushing: Promise<void> = Promise.resolve();
   private readonly closer = () => this.stop({ timeout: 0 });
@@ -322,11 +330,27 @@ export class Dispatcher {
   private settle(flight: Flight, outcome: Outcome): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.settleQueue.push({ flight, outcome, resolve, reject });
+      if (this.settleQueue.length >= this.flights.size) this.gathered?.();
       if (this.settling) return;
       this.settling = true;
-      // Jobs claimed together often finish together, a few promise turns apart: waiting for
-      // the next task lets them share one transaction instead of one settling alone.
-      this.flushing = new Promise<void>((r) => setTimeout(r, 0)).then(() => this.flushSettles());
+      this.flushing = this.gather().then(() => this.flushSettles());
+    });
+  }
+
+  /**
+   * Waits until every attempt in flight has an outcome waiting, or `GATHER_MS`. Jobs claimed
+   * together often finish together, a few promise turns or worker messages apart: gathered,
+   * they share one transaction instead of each settling (and refilling its slot) alone.
+   */
+  private gather(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => this.gathered?.(), GATHER_MS);
+      this.gathered = () => {
+        clearTimeout(timer);
+        this.gathered = undefined;
+        resolve();
+      };
+      if (this.settleQueue.length >= this.flights.size) this.gathered();
     });
   }
 

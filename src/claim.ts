@@ -17,11 +17,6 @@ export interface ClaimRequest {
   limiter: { max: number; duration: number } | undefined;
 }
 
-export type ClaimResult =
-  | { job: JobRecord }
-  | { job?: undefined; reason: 'paused' | 'busy' | 'empty'; processing: number }
-  | { job?: undefined; reason: 'limited'; until: number; processing: number };
-
 /** How many delayed jobs one claim moves into the ready index at most: keeps each claim short. */
 const PROMOTE_BATCH = 256;
 
@@ -174,15 +169,6 @@ export async function claimWithin(tx: Tx, req: ClaimRequest, max: number, token:
     processing += 1;
   }
   return done('full');
-}
-
-/** Claims the next job (see `claimJobs`). */
-export async function claimNext(engine: Engine, req: ClaimRequest): Promise<ClaimResult> {
-  const res = await claimJobs(engine, req, 1, () => req.lease);
-  const job = res.jobs[0];
-  if (job) return { job };
-  if (res.stop === 'limited') return { reason: 'limited', until: res.until as number, processing: res.processing };
-  return { reason: res.stop === 'full' ? 'empty' : res.stop, processing: res.processing };
 }
 
 /** When the earliest delayed or backing-off job becomes ready, or undefined if none waits. */

@@ -146,11 +146,6 @@ export async function settleWithin(tx: Tx, items: SettleItem[], pending?: Writes
   }
 }
 
-/** Records an attempt's outcome, fenced by its lease, in one transaction. */
-export async function settleAttempt(engine: Engine, id: string, lease: string, outcome: Outcome, ctx: SettleContext): Promise<Fenced<Settled>> {
-  return (await settleAttempts(engine, [{ id, lease, outcome, ctx }]))[0] as Fenced<Settled>;
-}
-
 /** Extends a time lease; refused once the lease is lost. */
 export function renewLease(engine: Engine, id: string, lease: string, leaseUntil: number): Promise<Fenced<JobRecord>> {
   return fencedWrite(engine, id, lease, 'relaxed', async (tx, rec) => {

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { claimNext, nextDueAt, type ClaimRequest } from '../src/claim.js';
+import { nextDueAt, type ClaimRequest } from '../src/claim.js';
 import { JobrailError, startWorkers } from '../src/index.js';
 import { reclaimOrphans, releaseJob } from '../src/reclaim.js';
-import { recordProgress, renewLease, settleAttempt } from '../src/settle.js';
+import { recordProgress, renewLease } from '../src/settle.js';
+import { claimNext, settleAttempt } from './helpers/transitions.js';
 import { fakeLocks } from './helpers/locks.js';
 import { STORAGES, deferred, engineOf, nextEvent, openTest } from './helpers/queues.js';
 

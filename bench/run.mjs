@@ -36,8 +36,7 @@ const HELP = `Usage: npm run bench -- [options]
                         requests and messages per job; variants with parts taken away)
   --reps N              measured repetitions per case, after one warm-up (default 5; quick 3)
   --sizes a,b,c         scale: numbers of other stored jobs (default 1000,10000,100000)
-  --jobs N              e2e: jobs per run (default 5000; the issue's 10000 takes ~10 min
-                        for e2e alone on 2 cores: npm run bench -- --only e2e --jobs 10000)
+  --jobs N              e2e: jobs per run (default 10000, the issue's size; quick 500)
   --enqueue-jobs N      enqueue: jobs per run (default 1000)
   --latency-jobs N      latency: jobs per run (default 500)
   --scale-jobs N        scale: jobs claimed and completed per run (default 1000)
@@ -138,7 +137,7 @@ function parseArgs(argv) {
     ...o,
     reps: o.reps ?? (q ? 3 : 5),
     sizes: o.sizes ?? (q ? [1000, 10000] : [1000, 10000, 100000]),
-    e2eJobs: o.e2eJobs ?? (q ? 500 : 5000),
+    e2eJobs: o.e2eJobs ?? (q ? 500 : 10000),
     enqueueJobs: o.enqueueJobs ?? (q ? 200 : 1000),
     latencyJobs: o.latencyJobs ?? (q ? 60 : 500),
     scaleJobs: o.scaleJobs ?? (q ? 200 : 1000),

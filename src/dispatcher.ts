@@ -2,6 +2,7 @@ import { claimJobs, claimWithin, nextDueAt, type ClaimRequest, type Claimed } fr
 import { JobrailError, TimeoutError, serializeError } from './errors.js';
 import type { AttemptResult, Executor } from './executor.js';
 import type { QueueMessage } from './events.js';
+import { nextTask } from './environment.js';
 import type { RunnerLease } from './lease.js';
 import type { QueueInternals } from './queue.js';
 import { reclaimOrphans, releaseJob } from './reclaim.js';
@@ -43,12 +44,6 @@ function report(error: unknown): void {
 const isNetworkError = (e: { name: string; message: string }): boolean =>
   e.name === 'TypeError' && /fetch|network|load failed/i.test(e.message);
 
-/**
- * How long a finished attempt's outcome may wait for others still running before it is
- * recorded: short next to any real job, long enough for a worker's burst of replies.
- */
-const GATHER_MS = 2;
-
 /** How often runners look for jobs whose holder died, where Web Locks tell them at once. */
 const RECLAIM_INTERVAL_MS = 1000;
 
@@ -71,8 +66,6 @@ export class Dispatcher {
   private cleanups: (() => void)[] = [];
   private readonly settleQueue: { flight: Flight; outcome: Outcome; resolve(): void; reject(e: unknown): void }[] = [];
   private settling = false;
-  /** Ends the current `gather()` wait. */
-  private gathered: (() => void) | undefined;
   /** The settle loop running now, if any: `stop()` waits for it (it may claim and release). */
   private flushing: Promise<void> = Promise.resolve();
   private readonly closer = () => this.stop({ timeout: 0 });
@@ -330,7 +323,6 @@ export class Dispatcher {
   private settle(flight: Flight, outcome: Outcome): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.settleQueue.push({ flight, outcome, resolve, reject });
-      if (this.settleQueue.length >= this.flights.size) this.gathered?.();
       if (this.settling) return;
       this.settling = true;
       this.flushing = this.gather().then(() => this.flushSettles());
@@ -338,20 +330,13 @@ export class Dispatcher {
   }
 
   /**
-   * Waits until every attempt in flight has an outcome waiting, or `GATHER_MS`. Jobs claimed
-   * together often finish together, a few promise turns or worker messages apart: gathered,
-   * they share one transaction instead of each settling (and refilling its slot) alone.
+   * Waits for the next task unless every attempt in flight has its outcome waiting. Jobs
+   * claimed together often finish together, a few promise turns or worker replies apart:
+   * gathered, they share one transaction instead of each settling (and refilling its slot)
+   * alone.
    */
   private gather(): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(() => this.gathered?.(), GATHER_MS);
-      this.gathered = () => {
-        clearTimeout(timer);
-        this.gathered = undefined;
-        resolve();
-      };
-      if (this.settleQueue.length >= this.flights.size) this.gathered();
-    });
+    return this.settleQueue.length >= this.flights.size ? Promise.resolve() : nextTask();
   }
 
   /** Writes every outcome waiting now in one transaction; outcomes arriving meanwhile wait for the next. */

@@ -212,8 +212,8 @@ export class Dispatcher {
     try {
       const alive = await this.lease.alive();
       const recs = await reclaimOrphans(this.q.engine, this.q.env.now(), alive);
+      // A `retrying` event wakes idle runners in every tab.
       for (const rec of recs) this.emit(rec.state === 'failed' ? 'failed' : 'retrying', rec);
-      if (recs.length > 0) this.q.hub.emit({ kind: 'wake' });
     } catch (error) {
       report(error);
     } finally {
@@ -400,7 +400,6 @@ export class Dispatcher {
     const rec = { ...res.value.job, data: flight.rec.data };
     if (rec.state !== 'retrying') this.q.backoffFns.delete(id);
     this.emit(rec.state === 'completed' ? 'completed' : rec.state === 'failed' ? 'failed' : 'retrying', rec);
-    if (rec.state === 'retrying') this.q.hub.emit({ kind: 'wake' });
   }
 
   private async progress(flight: Flight, value: unknown): Promise<void> {

@@ -233,16 +233,12 @@ class JobQueue<M extends JobMap> implements Queue<M> {
   }
 
   private announce(inserted: { job: JobRecord; created: boolean }[], backoffFns: (BackoffFunction | undefined)[]): void {
-    let any = false;
+    // `added` also wakes idle runners in every tab: no separate wake message.
     inserted.forEach(({ job, created }, i) => {
       const fn = backoffFns[i];
       if (created && fn && fn !== this[INTERNALS].defaultBackoffFn) this[INTERNALS].backoffFns.set(job.id, fn);
-      if (created) {
-        any = true;
-        this.hub.emit({ kind: 'job', event: 'added', job: toJob(job) });
-      }
+      if (created) this.hub.emit({ kind: 'job', event: 'added', job: toJob(job) });
     });
-    if (any) this.hub.emit({ kind: 'wake' });
   }
 
   async add<N extends keyof M & string>(name: N, data: M[N], options?: JobOptions): Promise<JobOf<M, N>> {

@@ -14,10 +14,11 @@
  * Prints a table (median, min–max) and the targets, and writes JSON to bench/results/.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { chromiumArgs, chromiumPath } from '../e2e/chromium.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -354,11 +355,6 @@ function table(rows, headers, right = []) {
 
 // ---------------------------------------------------------------- machine
 
-function chromiumPath() {
-  if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
-  return existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined;
-}
-
 /** The commit measured, and whether src/ differs from it (other work in progress). */
 function gitState() {
   const git = (...args) => execFileSync('git', args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
@@ -380,18 +376,8 @@ function chromiumVersion(exe) {
 
 // ---------------------------------------------------------------- main
 
-const CHROMIUM_ARGS = [
-  '--headless=new',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--enable-precise-memory-info',
-  '--js-flags=--expose-gc',
-];
+// The e2e launch, plus what the memory scenario needs (precise heap figures and gc()).
+const CHROMIUM_ARGS = [...chromiumArgs, '--enable-precise-memory-info', '--js-flags=--expose-gc'];
 
 const CASE_TIMEOUT_MS = 10 * 60_000;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { JOB_STATES, JobFailedError, JobrailError, openQueue, startWorkers, type Job } from '../src/index.js';
+import { JOB_STATES, JobFailedError, JobrailError, PermanentError, openQueue, startWorkers, type Job } from '../src/index.js';
 import { DEFAULT_LIST_LIMIT, INTERNALS } from '../src/queue.js';
 import { FakeClock } from './helpers/clock.js';
 import { INLINE_MAX_BYTES } from '../src/store/payload.js';
@@ -184,6 +184,26 @@ describe.each(STORAGES)('queue members (%s storage)', (storage) => {
       expect((await queue.list({ limit: 10, offset: 5 })).map((j) => j.id)).toEqual(newest.slice(5));
       expect(await queue.list({ offset: 6 })).toEqual([]);
       expect(await queue.list({ limit: 0 })).toEqual([]);
+    });
+
+    it('pages newest first across states, with and without a name', async () => {
+      const { queue, ids } = await seed();
+      const runner = startWorkers(queue, {
+        handlers: {
+          other: (n) => n,
+          email: (d) => {
+            if (d.to === '2') throw new PermanentError('refused');
+          },
+        },
+      });
+      await Promise.all(ids.map((id) => queue.waitFor(id).catch(() => undefined)));
+      await runner.stop();
+      const late = [await queue.add('other', 6, { delay: 1000 }), await queue.add('email', { to: '7' }, { delay: 1000 })];
+      const newest = [...ids, ...late.map((j) => j.id)].reverse();
+      expect((await queue.list()).map((j) => j.state)).toEqual(['pending', 'pending', 'completed', 'completed', 'completed', 'failed', 'completed', 'completed']);
+      expect((await queue.list()).map((j) => j.id)).toEqual(newest);
+      expect((await queue.list({ limit: 3, offset: 2 })).map((j) => j.id)).toEqual(newest.slice(2, 5));
+      expect((await queue.list({ name: 'email', limit: 2, offset: 1 })).map((j) => (j.data as { to: string }).to)).toEqual(['4', '2']);
     });
 
     it('filters by name, by state, and by both', async () => {

@@ -110,6 +110,11 @@ describe.each(STORAGES)('storage engine (%s)', (storage) => {
     expect(await e.read((tx) => tx.ids('state', prefix('failed'), 'prev', 0, 10))).toEqual(['4', '2']);
     expect(await e.read((tx) => tx.count('state', prefix('pending')))).toBe(3);
     expect(await e.read((tx) => tx.count('idempotencyKey'))).toBe(5);
+    // Whole jobs in one request, data included (claims), and keys with ids (list merges walks).
+    expect((await e.read((tx) => tx.heads('idempotencyKey', { lower: 'k2' }, 2))).map((r) => [r.id, r.data])).toEqual([['2', { payload: 2 }], ['3', { payload: 3 }]]);
+    expect(await e.read((tx) => tx.heads('idempotencyKey', { lower: 'k9' }, 2))).toEqual([]);
+    expect(await e.read((tx) => tx.entries('idempotencyKey', { upper: 'k4' }, 'prev', 2))).toEqual([{ key: 'k4', id: '4' }, { key: 'k3', id: '3' }]);
+    expect(await e.read((tx) => tx.entries('idempotencyKey', undefined, 'next', 0))).toEqual([]);
     expect(await e.read((tx) => tx.first('state', prefix('pending'), 'prev'))).toEqual({ key: ['pending', 5], id: '5' });
     expect(await e.read((tx) => tx.first('state', prefix('failed')))).toEqual({ key: ['failed', 2], id: '2' });
     expect(await e.read((tx) => tx.first('state', prefix('completed')))).toBeUndefined();

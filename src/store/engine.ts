@@ -14,13 +14,6 @@ export interface Range {
 
 export type Direction = 'next' | 'prev';
 
-/** A walk along an index that reads keys only; `next()` moves on, false at the end. */
-export interface KeyCursor {
-  readonly key: Key;
-  readonly id: string;
-  next(): Promise<boolean>;
-}
-
 /**
  * What a transaction may do. Nothing but these calls may be awaited inside one. Requests run
  * in the order they are made, so a caller may make several before awaiting them together.
@@ -45,8 +38,6 @@ export interface Tx {
   putMeta(key: string, value: unknown): Promise<void>;
   /** First entry of an index within a range: its key and the job id, without reading the job. */
   first(index: IndexName, range?: Range, direction?: Direction): Promise<{ key: Key; id: string } | undefined>;
-  /** A key cursor along an index (ascending), or undefined when the range is empty. */
-  cursor(index: IndexName, range?: Range): Promise<KeyCursor | undefined>;
   /** At most `limit` index entries (key and job id) along an index, without reading the jobs. */
   entries(index: IndexName, range: Range | undefined, direction: Direction, limit: number): Promise<{ key: Key; id: string }[]>;
   /** Job ids along an index, skipping `offset`, at most `limit`, without reading the jobs. */

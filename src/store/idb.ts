@@ -71,22 +71,6 @@ function ops(tx: RwTx): Tx {
       const cursor = await jobs.index(index).openKeyCursor(toRange(range), direction);
       return cursor ? { key: cursor.key as never, id: cursor.primaryKey } : undefined;
     },
-    cursor: async (index, range) => {
-      let cursor = await jobs.index(index).openKeyCursor(toRange(range), 'next');
-      if (!cursor) return undefined;
-      const out = {
-        key: cursor.key as Key,
-        id: cursor.primaryKey,
-        next: async () => {
-          cursor = cursor && (await cursor.continue());
-          if (!cursor) return false;
-          out.key = cursor.key as Key;
-          out.id = cursor.primaryKey;
-          return true;
-        },
-      };
-      return out;
-    },
     entries: async (index, range, direction, limit) => {
       const out: { key: Key; id: string }[] = [];
       if (limit <= 0) return out;

@@ -200,33 +200,6 @@ export class MemoryEngine implements Engine {
         const entry = idx.entries[direction === 'next' ? start : end - 1] as Entry;
         return { key: entry.key, id: entry.id };
       },
-      cursor: async (index, range) => {
-        const idx = this.indexes.get(index) as SortedIndex;
-        const [start, end] = idx.span(range);
-        if (start >= end) return undefined;
-        let at = idx.entries[start] as Entry;
-        const out = {
-          key: at.key,
-          id: at.id,
-          // Finds the first entry after the current one afresh, so writes meanwhile are seen as in IndexedDB.
-          next: async () => {
-            const [s, e] = idx.span(range);
-            let lo = s;
-            let hi = e;
-            while (lo < hi) {
-              const mid = (lo + hi) >>> 1;
-              if (compareEntries(idx.entries[mid] as Entry, at) <= 0) lo = mid + 1;
-              else hi = mid;
-            }
-            if (lo >= e) return false;
-            at = idx.entries[lo] as Entry;
-            out.key = at.key;
-            out.id = at.id;
-            return true;
-          },
-        };
-        return out;
-      },
       entries: async (index, range, direction, limit) => walk(index, range, direction).slice(0, Math.max(0, limit)).map((e) => ({ key: e.key, id: e.id })),
       ids: async (index, range, direction, offset, limit) => {
         const idx = this.indexes.get(index) as SortedIndex;

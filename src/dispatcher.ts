@@ -44,6 +44,12 @@ function report(error: unknown): void {
 const isNetworkError = (e: { name: string; message: string }): boolean =>
   e.name === 'TypeError' && /fetch|network|load failed/i.test(e.message);
 
+/**
+ * Network failures in a row, while the browser reports online, that use up no retry (after
+ * 1, 2, 4, 8 and 16 s); later ones count like any failure.
+ */
+const NETWORK_GRACE = 5;
+
 /** How often runners look for jobs whose holder died, where Web Locks tell them at once. */
 const RECLAIM_INTERVAL_MS = 1000;
 
@@ -315,7 +321,13 @@ export class Dispatcher {
     if (error.name === 'RetryLaterError' && typeof delay === 'number') return { type: 'failed', error, uncountedDelay: delay };
     if (rec.opts.requiresNetwork) {
       if (!this.q.env.isOnline()) return { type: 'failed', error, uncountedDelay: 0 };
-      if (isNetworkError(error)) return { type: 'failed', error, uncountedDelay: 1000 };
+      if (isNetworkError(error)) {
+        // Online but unreachable (captive portal, flaky link): wait without using a retry, a
+        // few times, backing off. Past that it is more likely CORS or a dead host: count it.
+        const misses = rec.netMisses ?? 0;
+        if (misses < NETWORK_GRACE) return { type: 'failed', error, network: true, uncountedDelay: 1000 * 2 ** misses };
+        return { type: 'failed', error, network: true };
+      }
     }
     return { type: 'failed', error, crash: result.crash === true };
   }

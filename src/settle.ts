@@ -20,6 +20,8 @@ export type Outcome =
        * job failed while offline): the next one runs after this many ms.
        */
       uncountedDelay?: number;
+      /** A `requiresNetwork` job's fetch failed while the browser reported online. */
+      network?: boolean;
     };
 
 export interface SettleContext {
@@ -35,7 +37,9 @@ export interface SettleContext {
  * backoff) or failed (dead letter). Pure.
  */
 export function applyOutcome(rec: JobRecord, outcome: Outcome, ctx: SettleContext): JobRecord {
-  const base = { ...rec, lease: undefined, owner: undefined, leaseUntil: undefined, updatedAt: ctx.now };
+  // Network failures in a row are counted so that one which never clears (CORS) ends up counting.
+  const netMisses = outcome.type === 'failed' && outcome.network ? (rec.netMisses ?? 0) + 1 : undefined;
+  const base = { ...rec, lease: undefined, owner: undefined, leaseUntil: undefined, updatedAt: ctx.now, netMisses };
   if (outcome.type === 'completed') {
     return withKeys({ ...base, state: 'completed', result: outcome.result, finishedAt: ctx.now });
   }

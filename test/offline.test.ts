@@ -114,6 +114,51 @@ describe('requiresNetwork', () => {
     expect(await q.waitFor(job.id)).toBe('sent');
     expect(await state(q, job.id)).toEqual({ state: 'completed', attempts: 1 });
   });
+  test('network errors while online stop being free after 5 in a row (1, 2, 4, 8, 16 s apart), so a CORS-like failure ends failed', async () => {
+    const { clock, q } = await fresh();
+    const job = await q.add('send', { n: 1 }, { requiresNetwork: true, retries: 1, backoff: { type: 'fixed', delay: 500 } });
+    run(q, () => {
+      throw new TypeError('Failed to fetch');
+    });
+    const t0 = clock.t;
+    const runAts: number[] = [];
+    for (const wait of [1000, 2000, 4000, 8000, 16000]) {
+      await vi.waitFor(async () => expect(((await q.get(job.id)) as Job).runAt).toBe(clock.t + wait));
+      expect(await state(q, job.id)).toEqual({ state: 'retrying', attempts: 0 });
+      runAts.push(clock.t + wait - t0);
+      await clock.advance(wait);
+    }
+    // The 6th counts (attempt 1 of 2, fixed backoff), the 7th fails the job.
+    await vi.waitFor(async () => expect(await state(q, job.id)).toEqual({ state: 'retrying', attempts: 1 }));
+    await clock.advance(500);
+    await expect(q.waitFor(job.id)).rejects.toMatchObject({ job: { state: 'failed', attempts: 2, error: { name: 'TypeError' } } });
+    expect(runAts).toEqual([1000, 3000, 7000, 15000, 31000]);
+  });
+
+  test('any other outcome starts the count of network errors in a row again', async () => {
+    const { clock, q } = await fresh();
+    const job = await q.add('send', { n: 1 }, { requiresNetwork: true, retries: 1, backoff: { type: 'fixed', delay: 500 } });
+    let calls = 0;
+    run(q, () => {
+      calls += 1;
+      if (calls === 5) throw new Error('server said no');
+      if (calls <= 6) throw new TypeError('Failed to fetch');
+      return 'sent';
+    });
+    for (const wait of [1000, 2000, 4000, 8000]) {
+      await vi.waitFor(async () => expect(((await q.get(job.id)) as Job).runAt).toBe(clock.t + wait));
+      await clock.advance(wait);
+    }
+    // The 5th attempt fails for another reason and counts; the 6th is a network error again,
+    // free and 1 s away, not the 16 s of a fifth one in a row.
+    await vi.waitFor(async () => expect(await state(q, job.id)).toEqual({ state: 'retrying', attempts: 1 }));
+    await clock.advance(500);
+    await vi.waitFor(async () => expect(((await q.get(job.id)) as Job).runAt).toBe(clock.t + 1000));
+    expect(await state(q, job.id)).toEqual({ state: 'retrying', attempts: 1 });
+    await clock.advance(1000);
+    expect(await q.waitFor(job.id)).toBe('sent');
+    expect(calls).toBe(7);
+  });
 });
 
 describe('retryLater (HTTP 429 / Retry-After)', () => {

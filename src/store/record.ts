@@ -33,6 +33,8 @@ export interface JobRecord {
   leaseUntil: number | undefined;
   /** Attempts that killed or hung their worker. */
   crashes: number;
+  /** Attempts in a row that failed with a network error while the browser reported online. */
+  netMisses?: number;
   /**
    * The data is kept in the `payloads` store (Blobs, large data; see `payload.ts`), not in
    * this record. Absent: the data is inline.

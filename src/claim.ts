@@ -129,7 +129,7 @@ export async function claimWithin(tx: Tx, req: ClaimRequest, max: number, token:
   }
   const done = async (stop: Claimed['stop'], until?: number): Promise<Claimed> => {
     // Data kept apart is read only for the jobs claimed, all at once.
-    const full = await Promise.all(jobs.map(async (job) => (job.external ? { ...job, data: (await tx.get(job.id))?.data } : job)));
+    const full = await Promise.all(jobs.map(async (job) => (job.inline || job.data !== undefined ? job : { ...job, data: (await tx.get(job.id))?.data })));
     await writes.all();
     return until === undefined ? { jobs: full, stop, processing } : { jobs: full, stop, until, processing };
   };

@@ -32,7 +32,7 @@ export function draftJob(queue: string, name: string, data: unknown, options: No
     leaseUntil: undefined,
     crashes: 0,
   };
-  if (keptApart(size)) draft.external = true;
+  if (!keptApart(size)) draft.inline = true;
   return draft;
 }
 

@@ -74,7 +74,7 @@ describe.each(STORAGES)('queue members (%s storage)', (storage) => {
       if (storage === 'indexeddb') {
         // Large data and Blobs are kept apart from the record, which transitions rewrite; small data is inline.
         const heads = await engineOf(queue).read((tx) => Promise.all([big.id, blob.id, small.id].map((id) => tx.head(id))));
-        expect(heads.map((h) => [h?.external, h?.data])).toEqual([[true, undefined], [true, undefined], [undefined, 7]]);
+        expect(heads.map((h) => [h?.inline, h?.data])).toEqual([[undefined, undefined], [undefined, undefined], [true, 7]]);
       }
       const seen: unknown[] = [];
       const runner = startWorkers(queue, {

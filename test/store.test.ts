@@ -41,10 +41,10 @@ describe.each(STORAGES)('storage engine (%s)', (storage) => {
     // Small data is inline: a head read has it.
     expect((await e.read((tx) => tx.head('1')))?.data).toEqual({ payload: 1 });
     const large = 'x'.repeat(INLINE_MAX_BYTES);
-    await e.write((tx) => tx.put(rec(2, { data: large, external: true })), 'strict');
+    await e.write((tx) => tx.put(rec(2, { data: large, inline: undefined })), 'strict');
     // IndexedDB reads data kept apart only when asked for the whole job.
     expect((await e.read((tx) => tx.head('2')))?.data).toBe(storage === 'indexeddb' ? undefined : large);
-    await e.write((tx) => tx.putHead(rec(2, { state: 'processing', data: undefined, external: true })), 'relaxed');
+    await e.write((tx) => tx.putHead(rec(2, { state: 'processing', data: undefined, inline: undefined })), 'relaxed');
     expect(await e.read((tx) => tx.get('2'))).toMatchObject({ state: 'processing', data: large });
     await e.write(async (tx) => Promise.all([tx.delete('1'), tx.delete('2')]), 'relaxed');
     expect(await e.read((tx) => tx.get('1'))).toBeUndefined();

@@ -22,7 +22,7 @@ export interface Tx {
   /** The whole job, its data included. */
   get(id: string): Promise<JobRecord | undefined>;
   /**
-   * The job as one request reads it, for transitions: data kept apart (`external`) is not
+   * The job as one request reads it, for transitions: data kept apart (not `inline`) is not
    * read, and `data` is then undefined.
    */
   head(id: string): Promise<JobRecord | undefined>;

@@ -13,7 +13,7 @@ const STORES = [JOBS, META, PAYLOADS] as const;
 
 /** The job record as kept in the jobs store: without its data when that is kept apart. */
 function stored(rec: JobRecord): JobRecord {
-  if (!rec.external) return rec;
+  if (rec.inline) return rec;
   const { data: _data, ...head } = rec;
   return head as JobRecord;
 }
@@ -38,12 +38,12 @@ function ops(tx: RwTx): Tx {
     get: async (id) => {
       // Both requests at once: one round trip, not two, whichever way the data is kept.
       const [rec, payload] = await Promise.all([jobs.get(id), payloads.get(id)]);
-      if (rec?.external) rec.data = payload?.data;
+      if (rec && !rec.inline) rec.data = payload?.data;
       return rec;
     },
     head: (id) => jobs.get(id),
     put: async (rec) => {
-      if (!rec.external) {
+      if (rec.inline) {
         await jobsW.put(rec);
         return;
       }

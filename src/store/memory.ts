@@ -144,7 +144,6 @@ export class MemoryEngine implements Engine {
       if (!rec) return undefined;
       const copy = structuredClone(rec);
       copy.data = structuredClone(this.payloads.get(id));
-      delete copy.external;
       return copy;
     };
     const writeHead = (rec: JobRecord) => {

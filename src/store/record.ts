@@ -36,10 +36,10 @@ export interface JobRecord {
   /** Attempts in a row that failed with a network error while the browser reported online. */
   netMisses?: number;
   /**
-   * The data is kept in the `payloads` store (Blobs, large data; see `payload.ts`), not in
-   * this record. Absent: the data is inline.
+   * The data is stored in this record. Absent: it is in the `payloads` store, as schema
+   * version 1 kept all data and version 2 keeps Blobs and large data (see `payload.ts`).
    */
-  external?: true;
+  inline?: true;
   // Derived index keys: set by `withKeys`, never by hand.
   kState?: [string, number];
   kStateName?: [string, string, number];
@@ -57,6 +57,8 @@ export function withKeys(rec: JobRecord): JobRecord {
   delete out.kReady;
   delete out.kDue;
   delete out.kFinished;
+  // The key of schema version 1's `name` index, still on records that version wrote.
+  delete (out as { kName?: unknown }).kName;
   if (out.idempotencyKey === undefined) delete (out as Partial<JobRecord>).idempotencyKey;
   out.kState = [rec.state, rec.seq];
   out.kStateName = [rec.state, rec.name, rec.seq];

@@ -27,13 +27,14 @@ const root = path.resolve(here, '..');
 
 const SCENARIOS = ['enqueue', 'e2e', 'latency', 'scale', 'memory', 'mainthread', 'peers'];
 /** Opt-in scenarios, run only when named in --only. */
-const EXTRA = ['diag'];
+const EXTRA = ['diag', 'upgrade'];
 
 const HELP = `Usage: npm run bench -- [options]
 
   --quick               small sizes and 3 repetitions (about a minute)
   --only a,b            scenarios to run: ${SCENARIOS.join(', ')} (default: all);
-                        also diag (opt-in): where jobrail's time goes (transactions,
+                        also upgrade (opt-in): first open of a schema-1 database of each
+                        --sizes jobs by the current code; and diag (opt-in): where jobrail's time goes (transactions,
                         requests and messages per job; variants with parts taken away)
   --reps N              measured repetitions per case, after one warm-up (default 5; quick 3)
   --sizes a,b,c         scale: numbers of other stored jobs (default 1000,10000,100000)
@@ -278,6 +279,17 @@ function plan(cfg) {
           ],
         },
       ],
+    },
+    upgrade: {
+      title: 'first open of a schema version 1 database (upgrade + counts())',
+      cases: cfg.sizes.map((size) => ({
+        id: `n${size}`,
+        label: `${size.toLocaleString('en')} jobs stored by schema version 1`,
+        fn: 'upgrade.run',
+        params: { jobs: size },
+        warm: { jobs: Math.min(size, 1000) },
+        metrics: [{ key: 'ms', unit: 'ms', better: 'lower' }],
+      })),
     },
     diag: {
       title: `diagnostics (${cfg.diagJobs} jobs): transactions, requests and messages per job; variants`,

@@ -11,6 +11,7 @@ import * as mainthread from './mainthread.js';
 import * as memory from './memory.js';
 import * as peers from './peers.js';
 import * as scale from './scale.js';
+import * as upgrade from './upgrade.js';
 
 type Case = (params: never) => Promise<Metrics>;
 
@@ -34,6 +35,7 @@ const cases: Record<string, Case> = {
   'peers.dexie': peers.dexie,
   'diag.txProfile': diag.txProfile,
   'diag.variants': diag.variants,
+  'upgrade.run': upgrade.run,
 };
 
 declare global {

@@ -5,27 +5,13 @@
  */
 import { expect, test, type Page } from '@playwright/test';
 import { mkdirSync } from 'node:fs';
+import { trackErrors } from './harness.js';
 import { XSS, type E2EApi } from './pages/dashboard-fixtures';
 
 type TestWindow = Window & { e2e: E2EApi; __xss?: unknown };
 type State = 'pending' | 'processing' | 'retrying' | 'completed' | 'failed';
 
 mkdirSync('screenshots', { recursive: true });
-
-/** Collects console errors and uncaught exceptions; the test asserts none at the end. */
-function trackErrors(page: Page): string[] {
-  const errors: string[] = [];
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') errors.push(`console: ${msg.text()}`);
-  });
-  page.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`));
-  page.on('worker', (worker) =>
-    worker.on('console', (msg) => {
-      if (msg.type() === 'error') errors.push(`worker console: ${msg.text()}`);
-    }),
-  );
-  return errors;
-}
 
 async function open(page: Page, query = ''): Promise<void> {
   await page.goto(`/e2e/pages/dashboard.html${query}`);

@@ -5,6 +5,7 @@
  */
 import { expect, test, type Page } from '@playwright/test';
 import { mkdirSync } from 'node:fs';
+import { trackErrors } from './harness.js';
 
 type State = 'pending' | 'processing' | 'retrying' | 'completed' | 'failed';
 type DemoWindow = Window & {
@@ -15,20 +16,6 @@ type DemoWindow = Window & {
 };
 
 mkdirSync('screenshots', { recursive: true });
-
-function trackErrors(page: Page): string[] {
-  const errors: string[] = [];
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') errors.push(`console: ${msg.text()}`);
-  });
-  page.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`));
-  page.on('worker', (worker) =>
-    worker.on('console', (msg) => {
-      if (msg.type() === 'error') errors.push(`worker console: ${msg.text()}`);
-    }),
-  );
-  return errors;
-}
 
 const dash = (page: Page) => page.locator('jobrail-dashboard');
 const count = (page: Page, state: State) => dash(page).locator(`[data-count="${state}"] .value`);

@@ -1,6 +1,21 @@
 import { expect, type Page } from '@playwright/test';
 import type { LogEntry } from './pages/harness-handlers.js';
 
+/** Collects console errors and uncaught exceptions (page and workers); tests assert none at the end. */
+export function trackErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') errors.push(`console: ${msg.text()}`);
+  });
+  page.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`));
+  page.on('worker', (worker) =>
+    worker.on('console', (msg) => {
+      if (msg.type() === 'error') errors.push(`worker console: ${msg.text()}`);
+    }),
+  );
+  return errors;
+}
+
 /** Opens the harness page and waits until it has opened (and maybe started) its queue. */
 export async function openHarness(page: Page, query: Record<string, string | number> = {}): Promise<void> {
   const search = new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)]));

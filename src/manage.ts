@@ -34,15 +34,9 @@ export async function retryAllFailed(engine: Engine, now: number): Promise<JobRe
   const out: JobRecord[] = [];
   for (;;) {
     const batch = await engine.write(async (tx) => {
-      const ids = await tx.ids('state', prefix('failed'), 'next', 0, BATCH);
-      const revived: JobRecord[] = [];
-      for (const id of ids) {
-        const rec = await tx.head(id);
-        if (!rec) continue;
-        const next = revive(rec, now);
-        await tx.putHead(next);
-        revived.push(next);
-      }
+      // One read for the batch, and writes issued together: requests run in order.
+      const revived = (await tx.heads('state', prefix('failed'), BATCH)).map((rec) => revive(rec, now));
+      await Promise.all(revived.map((next) => tx.putHead(next)));
       return revived;
     }, 'relaxed');
     out.push(...batch);
@@ -58,14 +52,8 @@ export async function cleanJobs(engine: Engine, state: 'completed' | 'failed', o
   const out: JobRecord[] = [];
   while (out.length < limit) {
     const batch = await engine.write(async (tx) => {
-      const ids = await tx.ids('finished', range, 'next', 0, Math.min(BATCH, limit - out.length));
-      const removed: JobRecord[] = [];
-      for (const id of ids) {
-        const rec = await tx.head(id);
-        if (!rec) continue;
-        await tx.delete(id);
-        removed.push(rec);
-      }
+      const removed = await tx.heads('finished', range, Math.min(BATCH, limit - out.length));
+      await Promise.all(removed.map((rec) => tx.delete(rec.id)));
       return removed;
     }, 'relaxed');
     out.push(...batch);

@@ -11,11 +11,10 @@ import type { AliveOwners } from './lease.js';
  */
 export function reclaimOrphans(engine: Engine, now: number, alive: AliveOwners | undefined): Promise<JobRecord[]> {
   return engine.write(async (tx) => {
-    const ids = await tx.ids('state', prefix('processing'), 'next', 0, 10_000);
+    // Runs every second in every runner: one read for all running jobs, not one per job.
+    const running = await tx.heads('state', prefix('processing'), 10_000);
     const out: JobRecord[] = [];
-    for (const id of ids) {
-      const rec = await tx.head(id);
-      if (!rec) continue;
+    for (const rec of running) {
       const wrong = malformation(rec as JobRecord & Record<string, unknown>);
       if (wrong !== undefined) {
         await tx.putHead(quarantine(rec, wrong, now));
@@ -27,8 +26,8 @@ export function reclaimOrphans(engine: Engine, now: number, alive: AliveOwners |
       if (!orphan) continue;
       const next = cutOff(rec, now, 'Attempt cut off: the tab or runner running it stopped (closed, reloaded or crashed)');
       await tx.putHead(next);
-      // Events carry the whole job: read the data of the few jobs taken over.
-      out.push({ ...next, data: (await tx.get(id))?.data });
+      // Events carry the whole job: read the data kept apart of the few jobs taken over.
+      out.push(rec.inline ? next : { ...next, data: (await tx.get(rec.id))?.data });
     }
     return out;
   }, 'relaxed');

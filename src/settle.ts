@@ -77,7 +77,7 @@ async function retainCompleted(tx: Tx, rec: JobRecord, now: number): Promise<boo
     const excess = (await tx.count('finished', prefix('completed'))) - rule.count;
     if (excess > 0) ids = await tx.ids('finished', prefix('completed'), 'next', 0, Math.min(excess, BATCH));
   }
-  for (const id of ids) await tx.delete(id);
+  await Promise.all(ids.map((id) => tx.delete(id)));
   return ids.includes(rec.id);
 }
 

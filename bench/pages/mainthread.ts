@@ -23,17 +23,22 @@ export async function longTasks({ jobs, workers, concurrency }: { jobs: number; 
     await sleep(100); // long-task entries are delivered after the task ends
     observer.disconnect();
     await runner.stop();
-    const inWindow = entries.filter((e) => e.startTime >= t0 && e.startTime <= t0 + ms);
-    return {
-      longTasks: inWindow.length,
-      longestMs: inWindow.reduce((m, e) => Math.max(m, e.duration), 0),
-      totalLongMs: inWindow.reduce((s, e) => s + e.duration, 0),
-      ms,
-    };
+    return summarize(entries, t0, ms);
   } finally {
     await queue.close();
     await deleteDb(jobrailDb(name));
   }
+}
+
+/** Long tasks that started within [t0, t0 + ms]: count, longest and total. */
+function summarize(entries: PerformanceEntry[], t0: number, ms: number): Metrics {
+  const inWindow = entries.filter((e) => e.startTime >= t0 && e.startTime <= t0 + ms);
+  return {
+    longTasks: inWindow.length,
+    longestMs: inWindow.reduce((m, e) => Math.max(m, e.duration), 0),
+    totalLongMs: inWindow.reduce((s, e) => s + e.duration, 0),
+    ms,
+  };
 }
 
 /**
@@ -52,11 +57,5 @@ export async function idle({ ms }: { ms: number }): Promise<Metrics> {
   clearInterval(timer);
   await sleep(100);
   observer.disconnect();
-  const inWindow = entries.filter((e) => e.startTime >= t0 && e.startTime <= t0 + ms);
-  return {
-    longTasks: inWindow.length,
-    longestMs: inWindow.reduce((m, e) => Math.max(m, e.duration), 0),
-    totalLongMs: inWindow.reduce((s, e) => s + e.duration, 0),
-    ms,
-  };
+  return summarize(entries, t0, ms);
 }

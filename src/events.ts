@@ -1,4 +1,4 @@
-import type { Job, JobEventName, QueueEventName } from './types.js';
+import type { Job, JobEventName, QueueChange, QueueEventName } from './types.js';
 
 /** What travels between tabs on a queue's BroadcastChannel. */
 export type QueueMessage =
@@ -7,10 +7,14 @@ export type QueueMessage =
   /** New or newly ready work (add, retry, resume): idle runners should look again. */
   | { kind: 'wake' }
   | { kind: 'paused'; paused: boolean }
-  /** Many jobs changed at once (clean, retryFailed): views should reload. */
-  | { kind: 'changed' };
+  /**
+   * Jobs changed without a per-job event (`change`: retry, retryFailed, clean), or the
+   * schedules changed (no `change`): views reload, runners re-read the schedules. Older
+   * versions send neither field.
+   */
+  | { kind: 'changed'; change?: QueueChange };
 
-type Listener = (job?: Job) => void;
+type Listener = (arg?: Job | QueueChange) => void;
 
 /** The part of BroadcastChannel the hub uses. */
 export interface MessageChannelLike {
@@ -72,12 +76,12 @@ export class EventHub {
         report(error);
       }
     }
-    const name = msg.kind === 'job' ? msg.event : msg.kind === 'drained' ? 'drained' : undefined;
+    const [name, arg] = publicEvent(msg);
     if (!name) return;
     for (const listener of [...(this.listeners.get(name) ?? [])]) {
       try {
-        if (msg.kind === 'job') listener(msg.job);
-        else listener();
+        if (arg === undefined) listener();
+        else listener(arg);
       } catch (error) {
         report(error);
       }
@@ -89,5 +93,22 @@ export class EventHub {
     this.channel?.close();
     this.listeners.clear();
     this.internal.clear();
+  }
+}
+
+/** The `queue.on` event a message stands for, with the listener's argument. */
+function publicEvent(msg: QueueMessage): [QueueEventName | undefined, (Job | QueueChange)?] {
+  switch (msg.kind) {
+    case 'job':
+      return [msg.event, msg.job];
+    case 'drained':
+      return ['drained'];
+    case 'paused':
+      return [msg.paused ? 'paused' : 'resumed'];
+    case 'changed':
+      // Schedule changes (and messages from older versions, which cannot tell) stay internal.
+      return msg.change ? ['changed', { ...msg.change }] : [undefined];
+    case 'wake':
+      return [undefined];
   }
 }

@@ -20,6 +20,7 @@ export type {
   JobOptions,
   JobState,
   ListOptions,
+  QueueChange,
   QueueEventName,
   QueueOptions,
   RemoveOnComplete,

@@ -19,8 +19,10 @@ import {
   type JobMap,
   type JobOf,
   type JobOptions,
+  type JobEventName,
   type JobState,
   type ListOptions,
+  type QueueChange,
   type QueueEventName,
   type QueueOptions,
 } from './types.js';
@@ -103,9 +105,16 @@ export interface Queue<M extends JobMap = JobMap> {
   unschedule(id: string): Promise<boolean>;
   /** Every stored schedule, oldest first, with its `nextRunAt`. */
   schedules(): Promise<ScheduleInfo<M[keyof M & string], keyof M & string>[]>;
-  /** Listens to events from every tab; returns the unsubscribe function. */
-  on(event: 'drained', listener: () => void): () => void;
-  on(event: Exclude<QueueEventName, 'drained'>, listener: (job: JobOf<M>) => void): () => void;
+  /**
+   * Listens to events from every tab; returns the unsubscribe function. `added`, `active`,
+   * `progress`, `completed`, `retrying`, `failed` and `removed` get the job snapshot after the
+   * change (`removed`: the last one); `drained` when nothing is ready or running in any tab.
+   */
+  on(event: JobEventName, listener: (job: JobOf<M>) => void): () => void;
+  /** `drained`: a runner found nothing ready and nothing running in any tab. `paused` / `resumed`: `pause()` / `resume()` was called in some tab. */
+  on(event: 'drained' | 'paused' | 'resumed', listener: () => void): () => void;
+  /** `changed`: `retry`, `retryFailed` or `clean` changed jobs without a per-job event; read the queue again. */
+  on(event: 'changed', listener: (change: QueueChange) => void): () => void;
   /** Stops this tab's runners of the queue and releases its connection, locks and channel. */
   close(): Promise<void>;
   /** @internal */
@@ -339,7 +348,7 @@ class JobQueue<M extends JobMap> implements Queue<M> {
           : `No job with id ${JSON.stringify(id)} in queue "${this.name}"`,
       );
     }
-    this.hub.emit({ kind: 'changed' });
+    this.hub.emit({ kind: 'changed', change: { action: 'retry', count: 1 } });
     this.hub.emit({ kind: 'wake' });
     return 1;
   }
@@ -347,7 +356,7 @@ class JobQueue<M extends JobMap> implements Queue<M> {
   async retryFailed(): Promise<number> {
     const recs = await this.guard('retry failed jobs', () => retryAllFailed(this.engine, this.env.now()));
     if (recs.length > 0) {
-      this.hub.emit({ kind: 'changed' });
+      this.hub.emit({ kind: 'changed', change: { action: 'retryFailed', count: recs.length } });
       this.hub.emit({ kind: 'wake' });
     }
     return recs.length;
@@ -372,7 +381,7 @@ class JobQueue<M extends JobMap> implements Queue<M> {
     const limit = options.limit === undefined ? Infinity : checkNumber('limit', options.limit, { integer: true });
     const removed = await this.guard('clean jobs', () => cleanJobs(this.engine, options.state, olderThan, limit, this.env.now()));
     for (const rec of removed) this[INTERNALS].backoffFns.delete(rec.id);
-    if (removed.length > 0) this.hub.emit({ kind: 'changed' });
+    if (removed.length > 0) this.hub.emit({ kind: 'changed', change: { action: 'clean', count: removed.length } });
     return removed.length;
   }
 
@@ -413,12 +422,12 @@ class JobQueue<M extends JobMap> implements Queue<M> {
     return recs.map((r) => toScheduleInfo(r) as ScheduleInfo<M[keyof M & string], keyof M & string>);
   }
 
-  on(event: QueueEventName, listener: (job: never) => void): () => void {
+  on(event: QueueEventName, listener: (arg: never) => void): () => void {
     this.assertOpen();
-    const names: QueueEventName[] = ['added', 'active', 'progress', 'completed', 'retrying', 'failed', 'removed', 'drained'];
+    const names: QueueEventName[] = ['added', 'active', 'progress', 'completed', 'retrying', 'failed', 'removed', 'drained', 'paused', 'resumed', 'changed'];
     if (!names.includes(event)) throw new TypeError(`Unknown event ${describe(event)}: expected one of ${names.join(', ')}`);
     if (typeof listener !== 'function') throw new TypeError(`Expected \`listener\` to be a function, got ${describe(listener)}`);
-    return this.hub.on(event, listener as (job?: Job) => void);
+    return this.hub.on(event, listener as (arg?: Job | QueueChange) => void);
   }
 
   async close(): Promise<void> {

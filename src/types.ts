@@ -121,9 +121,24 @@ export interface CleanOptions {
   limit?: number;
 }
 
-/** Events of `queue.on`. All but `drained` receive the job snapshot after the change. */
+/** Events of `queue.on` that receive the job snapshot after the change. */
 export type JobEventName = 'added' | 'active' | 'progress' | 'completed' | 'retrying' | 'failed' | 'removed';
-export type QueueEventName = JobEventName | 'drained';
+/**
+ * Every event of `queue.on`: the job events, `drained`, `paused` and `resumed` (no argument),
+ * and `changed` (a {@link QueueChange}).
+ */
+export type QueueEventName = JobEventName | 'drained' | 'paused' | 'resumed' | 'changed';
+
+/**
+ * Detail of the `changed` event: a call changed jobs without a per-job event (`retry`,
+ * `retryFailed`, `clean`), so a view of the queue should read it again.
+ */
+export interface QueueChange {
+  /** The queue method that made the change. */
+  readonly action: 'retry' | 'retryFailed' | 'clean';
+  /** How many jobs it changed (at least 1: calls that change nothing send no event). */
+  readonly count: number;
+}
 
 /** Context a handler receives next to the job's data. */
 export interface HandlerContext<Data = unknown> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { JobFailedError, JobrailError, startWorkers, type Job } from '../src/index.js';
+import { JobFailedError, JobrailError, PermanentError, startWorkers, type Job, type QueueChange } from '../src/index.js';
 import { STORAGES, deferred, nextDrained, nextEvent, openTest, record } from './helpers/queues.js';
 
 type Jobs = { work: number };
@@ -100,6 +100,76 @@ describe.each(STORAGES)('two queue objects of one name, like two tabs (%s storag
     startWorkers(a, { handlers: { work: (n) => n } });
     await b.add('work', 1);
     await Promise.all([inA, inB]);
+  });
+
+  it('calls paused and resumed listeners in every tab when one tab pauses and resumes', async () => {
+    const { a, b } = await twoTabs(storage);
+    const log: string[] = [];
+    for (const [tab, q] of [['a', a], ['b', b]] as const) {
+      q.on('paused', () => log.push(`${tab}:paused`));
+      q.on('resumed', () => log.push(`${tab}:resumed`));
+    }
+    const pausedInB = new Promise<void>((resolve) => b.on('paused', resolve));
+    await a.pause();
+    await pausedInB;
+    const resumedInB = new Promise<void>((resolve) => b.on('resumed', resolve));
+    await a.resume();
+    await resumedInB;
+    expect(log.filter((e) => e.startsWith('b:'))).toEqual(['b:paused', 'b:resumed']);
+    expect(log.filter((e) => e.startsWith('a:'))).toEqual(['a:paused', 'a:resumed']);
+  });
+
+  it('calls changed listeners in every tab with the action and count of retry, retryFailed and clean, and not for schedules', async () => {
+    const { a, b } = await twoTabs(storage);
+    const changes: QueueChange[] = [];
+    let next: ((change: QueueChange) => void) | undefined;
+    a.on('changed', (change) => {
+      changes.push(change);
+      next?.(change);
+    });
+    const nextChange = () => new Promise<QueueChange>((resolve) => (next = resolve));
+    const failAll = async (n: number) => {
+      const failed = new Promise<void>((resolve) => {
+        let seen = 0;
+        const off = a.on('failed', () => {
+          if (++seen === n) {
+            off();
+            resolve();
+          }
+        });
+      });
+      const runner = startWorkers(a, {
+        concurrency: 3,
+        handlers: {
+          work: () => {
+            throw new PermanentError('no');
+          },
+        },
+      });
+      await failed;
+      await runner.stop();
+    };
+    const jobs = await a.addBulk([1, 2, 3].map((n) => ({ name: 'work' as const, data: n })));
+    await failAll(3);
+
+    // A schedule change and calls that change nothing send no `changed`: the first event is the retry's.
+    await b.schedule('tick', { every: 60_000 }, 'work', 0);
+    const first = nextChange();
+    expect(await b.retryFailed()).toBe(3);
+    expect(await first).toEqual({ action: 'retryFailed', count: 3 });
+    expect(await b.clean({ state: 'failed' })).toBe(0);
+    await failAll(3);
+    let change = nextChange();
+    await b.retry(jobs[0]?.id as string);
+    expect(await change).toEqual({ action: 'retry', count: 1 });
+    change = nextChange();
+    await b.clean({ state: 'failed' });
+    expect(await change).toEqual({ action: 'clean', count: 2 });
+    expect(changes).toEqual([
+      { action: 'retryFailed', count: 3 },
+      { action: 'retry', count: 1 },
+      { action: 'clean', count: 2 },
+    ]);
   });
 
   it('counts concurrency across tabs: a second runner claims nothing while the first holds the only slot', async () => {

@@ -1,5 +1,4 @@
-import type { QueueMessage } from '../events.js';
-import { INTERNALS, openQueue, type Queue } from '../queue.js';
+import { openQueue, type Queue } from '../queue.js';
 import { JOB_STATES, type Job, type JobState, type ListOptions } from '../types.js';
 import { absoluteTime, preview, progressFraction, relativeTime, truncate } from './format.js';
 import { SlidingCounter } from './throughput.js';
@@ -380,17 +379,13 @@ export class JobrailDashboard extends Base {
       }),
     );
     this.unsubscribers.push(q.on('drained', () => this.invalidate()));
-    // Bulk changes (retryFailed, clean) and pause/resume travel only on the internal hub.
-    const hub = (q as Partial<Record<typeof INTERNALS, { hub?: { subscribe?: (fn: (msg: QueueMessage) => void) => () => void } }>>)[INTERNALS]?.hub;
-    if (hub && typeof hub.subscribe === 'function') {
+    this.unsubscribers.push(q.on('changed', () => this.invalidate()));
+    for (const [event, paused] of [['paused', true], ['resumed', false]] as const) {
       this.unsubscribers.push(
-        hub.subscribe((msg) => {
-          if (msg.kind === 'changed') this.invalidate();
-          else if (msg.kind === 'paused') {
-            this.paused = msg.paused;
-            this.renderPaused();
-            this.invalidate();
-          }
+        q.on(event, () => {
+          this.paused = paused;
+          this.renderPaused();
+          this.invalidate();
         }),
       );
     }

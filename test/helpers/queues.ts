@@ -3,7 +3,7 @@ import { openQueue, type Queue } from '../../src/index.js';
 import { INTERNALS } from '../../src/queue.js';
 import type { Engine } from '../../src/store/engine.js';
 import type { JobRecord } from '../../src/store/record.js';
-import type { Job, JobMap, QueueEventName, QueueOptions } from '../../src/types.js';
+import type { Job, JobEventName, JobMap, QueueOptions } from '../../src/types.js';
 import { FakeClock } from './clock.js';
 
 export type Storage = 'indexeddb' | 'memory';
@@ -55,7 +55,7 @@ export function dump(engine: Engine): Promise<{ jobs: JobRecord[]; meta: Record<
 }
 
 /** The next `event` whose job matches. Subscribe before causing it. */
-export function nextEvent(q: Queue<any>, event: Exclude<QueueEventName, 'drained'>, match: (job: Job) => boolean = () => true): Promise<Job> {
+export function nextEvent(q: Queue<any>, event: JobEventName, match: (job: Job) => boolean = () => true): Promise<Job> {
   return new Promise((resolve) => {
     const off = q.on(event, (job: Job) => {
       if (!match(job)) return;
@@ -75,7 +75,7 @@ export function nextDrained(q: Queue<any>): Promise<void> {
 }
 
 /** Records `event:jobName:state` for every job event, in order. */
-export function record(q: Queue<any>, events: Exclude<QueueEventName, 'drained'>[] = ['added', 'active', 'progress', 'completed', 'retrying', 'failed', 'removed']): string[] {
+export function record(q: Queue<any>, events: JobEventName[] = ['added', 'active', 'progress', 'completed', 'retrying', 'failed', 'removed']): string[] {
   const log: string[] = [];
   for (const event of events) q.on(event, (job: Job) => log.push(`${event}:${job.name}:${job.state}`));
   return log;

@@ -1,5 +1,5 @@
 import type { Engine, Key, Tx } from './store/engine.js';
-import { compareKeys } from './store/memory.js';
+import { compareKeys } from './store/engine.js';
 import { prefix, Writes } from './store/engine.js';
 import { isWaiting, malformation, quarantine, withKeys, type JobRecord } from './store/record.js';
 

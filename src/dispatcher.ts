@@ -7,7 +7,7 @@ import type { RunnerLease } from './lease.js';
 import type { QueueInternals } from './queue.js';
 import { reclaimOrphans, releaseJob } from './reclaim.js';
 import { syncIfNetworkJobsWait } from './background-sync.js';
-import { Scheduler } from './schedule.js';
+import { startSchedulerWhenNeeded } from './schedule-starter.js';
 import { recordProgress, renewLease, settleAttempts, settleWithin, type Fenced, type Outcome, type SettleItem, type Settled } from './settle.js';
 import { Writes } from './store/engine.js';
 import { toJob, type JobRecord } from './store/record.js';
@@ -96,7 +96,7 @@ export class Dispatcher {
     this.cleanups.push(this.q.hub.subscribe((msg) => this.onMessage(msg)));
     // Back online: run what waited. Gone offline: a pass finds what now waits (see fill).
     this.cleanups.push(this.q.env.onOnlineChange(() => this.wake()));
-    if (this.opts.schedules !== false) this.cleanups.push(new Scheduler(this.q).start());
+    if (this.opts.schedules !== false) this.cleanups.push(startSchedulerWhenNeeded(this.q));
     await this.reclaim();
     this.wake();
   }

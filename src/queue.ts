@@ -6,10 +6,10 @@ import { countJobs, getJob, listJobs } from './inspect.js';
 import { LocalChannel } from './local-channel.js';
 import { cleanJobs, readPaused, removeJob, retryAllFailed, retryJob, setPaused } from './manage.js';
 import { checkJobName, checkJobOptions, checkNumber, describe, isPlainObject, normalizeJobOptions } from './options.js';
-import { checkScheduleId, deleteSchedule, listSchedules, prepareSchedule, toScheduleInfo, upsertSchedule, type ScheduleInfo, type ScheduleJobOptions, type ScheduleSpec } from './schedule.js';
+import type { ScheduleInfo, ScheduleJobOptions, ScheduleSpec } from './schedule.js';
 import type { Engine } from './store/engine.js';
 import { IdbEngine } from './store/idb.js';
-import { MemoryEngine } from './store/memory.js';
+import type { MemoryEngine } from './store/memory.js';
 import { toJob, type JobRecord } from './store/record.js';
 import {
   JOB_STATES,
@@ -176,6 +176,8 @@ export async function openQueue<M extends JobMap = JobMap>(name: string = 'defau
     engine = idb;
     channel = env.channel(`jobrail:${name}`) as MessageChannelLike | undefined;
   } else {
+    // Loaded on demand: memory queues are for tests and runtimes without IndexedDB.
+    const { MemoryEngine } = await import('./store/memory.js');
     const shared = memoryEngines.get(name) ?? { engine: new MemoryEngine(name), refs: 0 };
     shared.refs += 1;
     memoryEngines.set(name, shared);
@@ -403,7 +405,9 @@ class JobQueue<M extends JobMap> implements Queue<M> {
   async schedule<N extends keyof M & string>(id: string, spec: ScheduleSpec, name: N, data?: M[N], options?: ScheduleJobOptions): Promise<ScheduleInfo<M[N], N>> {
     this.assertOpen();
     const now = this.env.now();
-    const prepared = prepareSchedule({ id, spec, name, data, options }, this.defaults, this.maxDataBytes, now);
+    // Schedule code (and croner) is loaded by the first call: most queues have no schedule.
+    const { prepareSchedule, toScheduleInfo, upsertSchedule } = await import('./schedule.js');
+    const prepared = await prepareSchedule({ id, spec, name, data, options }, this.defaults, this.maxDataBytes, now);
     const rec = await this.guard(`save schedule "${id}"`, () => upsertSchedule(this.engine, prepared, now));
     // Every tab's runners re-read the schedules and re-arm their timers.
     this.hub.emit({ kind: 'changed' });
@@ -411,6 +415,7 @@ class JobQueue<M extends JobMap> implements Queue<M> {
   }
 
   async unschedule(id: string): Promise<boolean> {
+    const { checkScheduleId, deleteSchedule } = await import('./schedule.js');
     checkScheduleId(id);
     const removed = await this.guard(`remove schedule "${id}"`, () => deleteSchedule(this.engine, id));
     if (removed) this.hub.emit({ kind: 'changed' });
@@ -418,6 +423,7 @@ class JobQueue<M extends JobMap> implements Queue<M> {
   }
 
   async schedules(): Promise<ScheduleInfo<M[keyof M & string], keyof M & string>[]> {
+    const { listSchedules, toScheduleInfo } = await import('./schedule.js');
     const recs = await this.guard('list schedules', () => listSchedules(this.engine));
     return recs.map((r) => toScheduleInfo(r) as ScheduleInfo<M[keyof M & string], keyof M & string>);
   }

@@ -3,8 +3,8 @@ import { pageExecutor, type Executor } from './executor.js';
 import { DEFAULT_LEASE_MS, RunnerLease } from './lease.js';
 import { checkNumber, describe, isPlainObject } from './options.js';
 import { INTERNALS, type Queue } from './queue.js';
+import type { Environment } from './environment.js';
 import type { Handlers, JobMap } from './types.js';
-import { workerLockName, workerPool } from './worker-pool.js';
 
 /** Options of `startWorkers`: `handlers` (run in the page) or `worker` (run in Web Workers). */
 export interface RunnerOptions<M extends JobMap = JobMap> {
@@ -79,6 +79,28 @@ function checkRunnerOptions(options: unknown): RunnerOptions {
 }
 
 /**
+ * The worker pool, loaded when a runner with `worker` starts: apps that run handlers on the
+ * page never download it, nor comlink. `start()` is awaited before any `run`.
+ */
+function lazyWorkerPool(factory: () => Worker, options: { size: number; gracePeriod: number; env: Environment }, lease: RunnerLease): Executor {
+  let pool: Executor | undefined;
+  let closed = false;
+  return {
+    async start() {
+      const { workerLockName, workerPool } = await import('./worker-pool.js');
+      if (closed) return; // stopped while the chunk loaded: start no worker
+      pool = workerPool(factory, { ...options, lockName: () => workerLockName(lease.lockName, options.env) });
+      await pool.start?.();
+    },
+    run: (attempt) => (pool as Executor).run(attempt),
+    close: async () => {
+      closed = true;
+      await pool?.close();
+    },
+  };
+}
+
+/**
  * Starts running the queue's jobs in this tab: handlers in the page, or in a pool of Web
  * Workers. Several tabs may run the same queue; no job runs in two places at once.
  *
@@ -96,7 +118,7 @@ export function startWorkers<M extends JobMap>(queue: Queue<M>, options: RunnerO
   const lease = new RunnerLease(internals.name, env);
   const executor: Executor = o.handlers
     ? pageExecutor(o.handlers as Handlers, { gracePeriod: o.gracePeriod ?? 1000, setTimeout: env.setTimeout, clearTimeout: env.clearTimeout })
-    : workerPool(o.worker as () => Worker, { size: o.workers ?? 1, gracePeriod: o.gracePeriod ?? 1000, env, lockName: () => workerLockName(lease.lockName, env) });
+    : lazyWorkerPool(o.worker as () => Worker, { size: o.workers ?? 1, gracePeriod: o.gracePeriod ?? 1000, env }, lease);
   const dispatcher = new Dispatcher(
     internals,
     executor,

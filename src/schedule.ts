@@ -7,7 +7,9 @@
  * carries the idempotency key `schedule:<id>:<tick epoch ms>`, so however many tabs fire
  * the same tick, the unique index leaves exactly one job.
  */
-import { Cron } from 'croner';
+import type { Cron } from 'croner';
+import { cronModule, loadCron } from './cron.js';
+import { SCHEDULES_META_KEY } from './schedule-starter.js';
 import { checkCloneable, draftJob, insertJobs, measureJobData, type Draft } from './enqueue.js';
 import { checkJobName, checkJobOptions, describe, isPlainObject, normalizeJobOptions, type StoredOptions } from './options.js';
 import type { QueueInternals } from './queue.js';
@@ -94,7 +96,7 @@ export interface ScheduleRecord {
   updatedAt: number;
 }
 
-const META_KEY = 'schedules';
+const META_KEY = SCHEDULES_META_KEY;
 const SPEC_KEYS = new Set(['every', 'cron', 'tz', 'catchUp']);
 const CATCH_UP: readonly CatchUp[] = ['one', 'none', 'all'];
 
@@ -107,7 +109,7 @@ function cronOf(expr: string, tz: string | undefined): Cron {
   const key = `${tz ?? ''}\u0000${expr}`;
   let cron = crons.get(key);
   if (!cron) {
-    cron = new Cron(expr, tz === undefined ? { paused: true } : { timezone: tz, paused: true });
+    cron = new (cronModule().Cron)(expr, tz === undefined ? { paused: true } : { timezone: tz, paused: true });
     if (crons.size > 200) crons.clear();
     crons.set(key, cron);
   }
@@ -167,7 +169,7 @@ function specError(problem: string): TypeError {
   return new TypeError(`Invalid schedule spec: ${problem}. Expected { every: ms } or { cron: 'expression', tz?: 'Area/City' }, with catchUp?: 'one' | 'none' | 'all'. Nothing was written.`);
 }
 
-/** Checks `schedule()`'s spec; every problem is a TypeError naming it. */
+/** Checks `schedule()`'s spec; every problem is a TypeError naming it. A cron spec needs {@link loadCron} first. */
 export function checkSpec(spec: unknown, now: number): Timing & { catchUp: CatchUp } {
   if (!isPlainObject(spec)) throw specError(`got ${describe(spec)} instead of an object`);
   for (const key of Object.keys(spec)) {
@@ -188,7 +190,7 @@ export function checkSpec(spec: unknown, now: number): Timing & { catchUp: Catch
   if (tz !== undefined && (typeof tz !== 'string' || tz === '')) throw specError(`\`tz\` must be an IANA time zone name such as 'Europe/Berlin', got ${describe(tz)}`);
   let instance: Cron;
   try {
-    instance = new Cron(cron, tz === undefined ? { paused: true } : { timezone: tz as string, paused: true });
+    instance = new (cronModule().Cron)(cron, tz === undefined ? { paused: true } : { timezone: tz as string, paused: true });
   } catch (error) {
     throw specError(`\`cron\` ${JSON.stringify(cron)} is not a valid cron expression (${(error as Error).message})`);
   }
@@ -229,8 +231,9 @@ export interface ScheduleInput {
 }
 
 /** Validates everything `schedule()` was given, before anything is written. */
-export function prepareSchedule(input: ScheduleInput, defaults: JobOptions, maxDataBytes: number, now: number): Omit<ScheduleRecord, 'nextRunAt' | 'createdAt'> {
+export async function prepareSchedule(input: ScheduleInput, defaults: JobOptions, maxDataBytes: number, now: number): Promise<Omit<ScheduleRecord, 'nextRunAt' | 'createdAt'>> {
   const id = checkScheduleId(input.id);
+  if (isPlainObject(input.spec) && input.spec.cron !== undefined) await loadCron();
   const timing = checkSpec(input.spec, now);
   const name = checkJobName(input.name);
   const options = checkScheduleOptions(input.options);
@@ -334,11 +337,13 @@ const BROKEN_RETRY_MS = 60_000;
  */
 export async function fireDueSchedules(engine: Engine, queue: string, now: number): Promise<Fired> {
   // Most passes find nothing due (another tab fired the tick): a read settles those without a write.
-  const peek = await engine.read(async (tx) => Object.values(await readTable(tx)).map((rec) => rec.nextRunAt));
-  if (!peek.some((at) => at !== null && at <= now)) {
-    const pending = peek.filter((at): at is number => at !== null);
+  const peek = await engine.read(async (tx) => Object.values(await readTable(tx)));
+  if (!peek.some((rec) => rec.nextRunAt !== null && rec.nextRunAt <= now)) {
+    const pending = peek.map((rec) => rec.nextRunAt).filter((at): at is number => at !== null);
     return { created: [], nextAt: pending.length > 0 ? Math.min(...pending) : undefined, errors: [] };
   }
+  // Any cron schedule, due or not: one may fall due between this read and the write.
+  if (peek.some((rec) => rec.cron !== undefined)) await loadCron();
   return engine.write(async (tx) => {
     const table = await readTable(tx);
     const drafts: Draft[] = [];

@@ -2,9 +2,10 @@
  * Scheduling (issue 6): `queue.schedule / unschedule / schedules`, ticks on an injected
  * clock, catch-up of missed ticks, and one job per tick across several queue objects.
  */
-import { afterEach, describe, expect, test, vi } from 'vitest';
+import { afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
 import { JobrailError, openQueue, startWorkers, type Job, type Queue, type Runner } from '../src/index.js';
 import { Clock, settle } from './helpers/async-clock.js';
+import { loadCron } from '../src/cron.js';
 import { LATE_GRACE_MS, MAX_CATCH_UP, planTicks, tickKey } from '../src/schedule.js';
 
 
@@ -255,6 +256,7 @@ describe('several tabs', () => {
 
 describe('planTicks (pure)', () => {
   const hour = 3_600_000;
+  beforeAll(() => loadCron());
   test('every: due ticks, next tick, and the catch-up policies', () => {
     expect(planTicks({ every: 1000 }, 'one', 5000, 4999)).toEqual({ ticks: [], next: 5000 });
     expect(planTicks({ every: 1000 }, 'one', 5000, 5000)).toEqual({ ticks: [5000], next: 6000 });

@@ -4,6 +4,22 @@ import type { IndexName } from './schema.js';
 /** A key as IndexedDB orders it; jobrail only uses numbers, strings and arrays of them. */
 export type Key = number | string | Key[];
 
+/** Orders keys as IndexedDB does for the kinds jobrail uses: numbers < strings < arrays, arrays element by element. */
+export function compareKeys(a: Key, b: Key): number {
+  const rank = (k: Key) => (typeof k === 'number' ? 0 : typeof k === 'string' ? 1 : 2);
+  const ra = rank(a);
+  const rb = rank(b);
+  if (ra !== rb) return ra - rb;
+  if (Array.isArray(a) && Array.isArray(b)) {
+    for (let i = 0; i < Math.min(a.length, b.length); i++) {
+      const c = compareKeys(a[i] as Key, b[i] as Key);
+      if (c !== 0) return c;
+    }
+    return a.length - b.length;
+  }
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /** Bounds of an index walk; `[]` as an upper bound sorts after every number and string. */
 export interface Range {
   lower?: Key;

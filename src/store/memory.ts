@@ -1,23 +1,7 @@
 import { JobrailError } from '../errors.js';
-import type { Direction, Engine, Key, Range, Tx } from './engine.js';
+import { compareKeys, type Direction, type Engine, type Key, type Range, type Tx } from './engine.js';
 import type { JobRecord } from './record.js';
 import { INDEXES, type IndexName } from './schema.js';
-
-/** IndexedDB key order for the key types jobrail uses: number < string < array. */
-export function compareKeys(a: Key, b: Key): number {
-  const rank = (k: Key) => (typeof k === 'number' ? 0 : typeof k === 'string' ? 1 : 2);
-  const ra = rank(a);
-  const rb = rank(b);
-  if (ra !== rb) return ra - rb;
-  if (Array.isArray(a) && Array.isArray(b)) {
-    for (let i = 0; i < Math.min(a.length, b.length); i++) {
-      const c = compareKeys(a[i] as Key, b[i] as Key);
-      if (c !== 0) return c;
-    }
-    return a.length - b.length;
-  }
-  return a < b ? -1 : a > b ? 1 : 0;
-}
 
 interface Entry {
   key: Key;

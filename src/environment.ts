@@ -1,3 +1,5 @@
+import { browserStorageManager, type StorageManagerLike } from './persistence.js';
+
 /**
  * Everything jobrail takes from its surroundings, injected so tests can use fake clocks,
  * a fake network state and no Web Locks without patching globals.
@@ -16,6 +18,8 @@ export interface Environment {
   locks: LockManager | undefined;
   /** Opens a cross-tab channel, or `undefined` where BroadcastChannel is missing. */
   channel(name: string): BroadcastChannel | undefined;
+  /** `navigator.storage` (persistence and quota), or `undefined` where it is missing. */
+  storage: StorageManagerLike | undefined;
 }
 
 function browserOnlineChange(listener: (online: boolean) => void): () => void {
@@ -41,6 +45,7 @@ export function defaultEnvironment(): Environment {
     onOnlineChange: browserOnlineChange,
     locks: nav && 'locks' in nav && nav.locks ? nav.locks : undefined,
     channel: (name) => (typeof BroadcastChannel === 'function' ? new BroadcastChannel(name) : undefined),
+    storage: browserStorageManager(),
   };
 }
 

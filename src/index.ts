@@ -26,5 +26,6 @@ export type {
   RemoveOnComplete,
 } from './types.js';
 export type { Environment } from './environment.js';
+export type { StorageManagerLike, StorageStatus } from './persistence.js';
 export type { CatchUp, ScheduleInfo, ScheduleJobOptions, ScheduleSpec } from './schedule.js';
 export { requestBackgroundSync, syncTag } from './background-sync.js';

@@ -7,6 +7,7 @@ import { LocalChannel } from './local-channel.js';
 import { cleanJobs, readPaused, removeJob, retryAllFailed, retryJob, setPaused } from './manage.js';
 import { checkJobName, checkJobOptions, checkNumber, describe, isPlainObject, normalizeJobOptions } from './options.js';
 import type { ScheduleInfo, ScheduleJobOptions, ScheduleSpec } from './schedule.js';
+import { readStorageStatus, requestPersistence, type StorageStatus } from './persistence.js';
 import type { Engine } from './store/engine.js';
 import { IdbEngine } from './store/idb.js';
 import type { MemoryEngine } from './store/memory.js';
@@ -115,6 +116,24 @@ export interface Queue<M extends JobMap = JobMap> {
   on(event: 'drained' | 'paused' | 'resumed', listener: () => void): () => void;
   /** `changed`: `retry`, `retryFailed` or `clean` changed jobs without a per-job event; read the queue again. */
   on(event: 'changed', listener: (change: QueueChange) => void): () => void;
+  /**
+   * Asks the browser to keep this origin's storage, so it does not evict the queue's jobs
+   * under storage pressure or after days without a visit (`navigator.storage.persist()`),
+   * and resolves with the status after asking. Never rejects for a refusal or a browser
+   * without the API: `persisted` is then `false` or `'unknown'`. Chromium grants or refuses
+   * without a prompt; Firefox may prompt the user, so call it from a user gesture there.
+   *
+   * @example
+   * const { persisted } = await queue.persist();
+   * if (persisted !== true) showHint('Add this app to your Home Screen to keep queued uploads');
+   */
+  persist(): Promise<StorageStatus>;
+  /**
+   * Whether the browser may evict the queue's storage, and the origin's usage and quota
+   * where the browser tells (`navigator.storage.persisted()` and `estimate()`); fields it
+   * does not tell are `'unknown'` or `undefined`. Asks nothing of the user; never rejects.
+   */
+  storageStatus(): Promise<StorageStatus>;
   /** Stops this tab's runners of the queue and releases its connection, locks and channel. */
   close(): Promise<void>;
   /** @internal */
@@ -434,6 +453,24 @@ class JobQueue<M extends JobMap> implements Queue<M> {
     if (!names.includes(event)) throw new TypeError(`Unknown event ${describe(event)}: expected one of ${names.join(', ')}`);
     if (typeof listener !== 'function') throw new TypeError(`Expected \`listener\` to be a function, got ${describe(listener)}`);
     return this.hub.on(event, listener as (arg?: Job | QueueChange) => void);
+  }
+
+  persist(): Promise<StorageStatus> {
+    try {
+      this.assertOpen();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return requestPersistence(this.env.storage, this.engine.durable);
+  }
+
+  storageStatus(): Promise<StorageStatus> {
+    try {
+      this.assertOpen();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return readStorageStatus(this.env.storage, this.engine.durable);
   }
 
   async close(): Promise<void> {

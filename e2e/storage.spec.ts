@@ -1,0 +1,102 @@
+/**
+ * Storage in every engine (issue 12): persistence status, Blob and File data, lost connections.
+ * Persistence is decided per engine: Chromium grants or denies `persist()` without a prompt
+ * (here set through the DevTools protocol's permission override, so this part is Chromium's).
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, test, type BrowserType, type Page } from '@playwright/test';
+import { chromiumArgs, chromiumPath } from './chromium.mjs';
+import type { StorageApi } from './pages/storage.js';
+
+declare const st: StorageApi;
+
+let seq = 0;
+const unique = (prefix: string) => `${prefix}-${String(Date.now())}-${String(++seq)}`;
+
+async function load(page: Page): Promise<void> {
+  await page.goto('/e2e/pages/storage.html');
+  await expect(page.locator('#status')).toHaveText('ready', { timeout: 30_000 });
+}
+
+/**
+ * A Chromium profile on disk: an incognito context (Playwright's default) answers `false` to
+ * every `persist()`, whatever the permission says.
+ */
+async function withProfile(playwright: { chromium: BrowserType }, baseURL: string | undefined, fn: (page: Page) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'jobrail-persist-'));
+  const context = await playwright.chromium.launchPersistentContext(dir, { executablePath: chromiumPath(), args: chromiumArgs, baseURL });
+  try {
+    const page = await context.newPage();
+    await load(page);
+    await fn(page);
+  } finally {
+    await context.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function setPersistence(page: Page, setting: 'granted' | 'denied'): Promise<void> {
+  const cdp = await page.context().newCDPSession(page);
+  // Kept attached: the override ends with the session that set it.
+  await cdp.send('Browser.setPermission', { permission: { name: 'persistent-storage' }, setting, origin: new URL(page.url()).origin });
+}
+
+test.describe('storage persistence in Chromium (the permission is set through the DevTools protocol)', () => {
+  test('persist() granted: the status says persisted, with the usage and quota Chromium reports', async ({ playwright, baseURL }) => {
+    await withProfile(playwright, baseURL, async (page) => {
+      const name = unique('persist-granted');
+      const before = await page.evaluate((n) => st.status(n), name);
+      expect(before.persisted).toBe(false);
+      expect(before.quota).toBeGreaterThan(0);
+      expect(before.usage).toBeGreaterThanOrEqual(0);
+      await setPersistence(page, 'granted');
+      const after = await page.evaluate((n) => st.persist(n), name);
+      expect(after).toMatchObject({ persisted: true, usage: expect.any(Number), quota: expect.any(Number) });
+      expect(await page.evaluate((n) => st.status(n), name)).toMatchObject({ persisted: true });
+    });
+  });
+
+  test('persist() denied: no error, the status says not persisted', async ({ playwright, baseURL }) => {
+    await withProfile(playwright, baseURL, async (page) => {
+      await setPersistence(page, 'denied');
+      const name = unique('persist-denied');
+      expect(await page.evaluate((n) => st.persist(n), name)).toMatchObject({ persisted: false, usage: expect.any(Number), quota: expect.any(Number) });
+      expect(await page.evaluate((n) => st.status(n), name)).toMatchObject({ persisted: false });
+    });
+  });
+
+  test('an incognito context never persists, and says so without an error', async ({ page }) => {
+    await load(page);
+    expect(await page.evaluate((n) => st.persist(n), unique('persist-incognito'))).toMatchObject({ persisted: false, quota: expect.any(Number) });
+  });
+});
+
+test.describe('Blob and File data, stored natively (Chromium)', () => {
+  for (const where of ['page', 'worker'] as const) {
+    test(`a ${where} handler gets Files and Blobs back intact, and so does get()`, async ({ page }) => {
+      await load(page);
+      expect(await page.evaluate(() => st.nativeBlobs())).toBe(true);
+      const seen = await page.evaluate(([n, w]) => st.blobs(n, w), [unique(`blobs-${where}`), where] as const);
+      expectBlobs(seen, where);
+    });
+  }
+});
+
+/** What every engine must show for `blobData()`, whether it stored the Blobs natively or not. */
+export function expectBlobs(seen: Awaited<ReturnType<StorageApi['blobs']>>, where: 'page' | 'worker'): void {
+  const expected = {
+    '$.file': { blob: true, file: true, type: 'text/plain', size: 10, text: 'hello file', name: 'note.txt', lastModified: 1_700_000_000_000 },
+    '$.nested.list[0]': { blob: true, file: false, type: 'application/octet-stream', size: 4, text: new TextDecoder().decode(new Uint8Array([0, 1, 2, 255])) },
+    '$.nested.list[1]': { blob: true, file: false, type: '', size: 0, text: '' },
+    '$.map.map(k)': { blob: true, file: false, type: 'text/x-map', size: 8, text: 'in a map' },
+    '$.buf': 'ArrayBuffer(9,8,7)',
+    '$.when': 'Date(1234567)',
+    '$.plain': '"text"',
+  };
+  expect(seen.state).toBe('completed');
+  expect(seen.handler, `what the ${where} handler saw`).toEqual(expected);
+  expect(seen.stored, 'what get() returns').toEqual(expected);
+  if (where === 'page') expect(seen.result, 'the handler’s File result').toEqual({ $: { blob: true, file: true, type: 'application/x-out', size: 19, text: 'made by the handler', name: 'out.bin', lastModified: 42 } });
+}

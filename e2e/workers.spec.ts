@@ -152,4 +152,31 @@ test.describe('handlers in a Web Worker pool', () => {
     await waitCompleted(page, 10);
     expect(await counts(page)).toEqual({ pending: 0, processing: 0, completed: 10, retrying: 0, failed: 0 });
   });
+
+  test('two browser profiles each adding a job without an idempotency key give their handlers different keys', async ({ browser }) => {
+    const keyInFreshProfile = async () => {
+      const context = await browser.newContext();
+      try {
+        const page = await context.newPage();
+        await page.goto('/e2e/pages/blank.html');
+        return await page.evaluate(async () => {
+          const { openQueue, startWorkers } = await import('/src/index.ts' as string);
+          const q = await openQueue('uploads');
+          const runner = startWorkers(q, { worker: () => new Worker(new URL('/e2e/pages/key.worker.ts', location.href), { type: 'module' }) });
+          const job = await q.add('upload', { bytes: Math.random() });
+          const key = (await q.waitFor(job.id)) as string;
+          await runner.stop();
+          return { id: job.id as string, key };
+        });
+      } finally {
+        await context.close();
+      }
+    };
+    const a = await keyInFreshProfile();
+    const b = await keyInFreshProfile();
+    // Each profile's first job: the ids are the same counter value, the keys must not be.
+    expect(a.id).toBe(b.id);
+    expect(typeof a.key).toBe('string');
+    expect(a.key).not.toBe(b.key);
+  });
 });

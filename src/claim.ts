@@ -1,7 +1,7 @@
 import type { Engine, Key, Tx } from './store/engine.js';
 import { compareKeys } from './store/engine.js';
 import { prefix, Writes } from './store/engine.js';
-import { isWaiting, malformation, quarantine, withKeys, type JobRecord } from './store/record.js';
+import { isWaiting, jobUid, malformation, quarantine, withKeys, type JobRecord } from './store/record.js';
 
 export interface ClaimRequest {
   now: number;
@@ -156,6 +156,8 @@ export async function claimWithin(tx: Tx, req: ClaimRequest, max: number, token:
     }
     const claimed = withKeys({
       ...rec,
+      // Kept from the first claim on, so every attempt gets the same idempotency key.
+      uid: rec.uid ?? (await jobUid(tx, rec)),
       state: 'processing',
       ready: false,
       attempts: rec.attempts + 1,

@@ -10,7 +10,7 @@ import { syncIfNetworkJobsWait } from './background-sync.js';
 import { startSchedulerWhenNeeded } from './schedule-starter.js';
 import { recordProgress, renewLease, settleAttempts, settleWithin, type Fenced, type Outcome, type SettleItem, type Settled } from './settle.js';
 import { Writes } from './store/engine.js';
-import { toJob, type JobRecord } from './store/record.js';
+import { handlerKey, toJob, type JobRecord } from './store/record.js';
 import type { JobEventName } from './types.js';
 
 export interface DispatchOptions {
@@ -272,7 +272,7 @@ export class Dispatcher {
         job: toJob(rec),
         attempt: rec.attempts,
         signal: controller.signal,
-        idempotencyKey: rec.idempotencyKey ?? rec.id,
+        idempotencyKey: handlerKey(rec),
         progress: (value) => this.progress(flight, value),
         isolate: rec.crashes > 0,
       });

@@ -2,7 +2,7 @@ import { JobrailError } from './errors.js';
 import type { NormalizedJobOptions } from './options.js';
 import { Writes, type Engine } from './store/engine.js';
 import { INLINE_MAX_BYTES, keptApart, measureData, type DataSize } from './store/payload.js';
-import { withKeys, type JobRecord } from './store/record.js';
+import { newUid, withKeys, type JobRecord } from './store/record.js';
 
 /** A job ready to insert: everything but the id and enqueue order, given in the transaction. */
 export type Draft = Omit<JobRecord, 'id' | 'seq'>;
@@ -25,6 +25,7 @@ export function draftJob(queue: string, name: string, data: unknown, options: No
     result: undefined,
     error: undefined,
     idempotencyKey: options.idempotencyKey,
+    uid: newUid(),
     opts: options.stored,
     ready: options.runAt <= now,
     lease: undefined,

@@ -148,7 +148,10 @@ export interface HandlerContext<Data = unknown> {
   attempt: number;
   /** Aborts on timeout, on `remove()` of the job, and when the runner stops without waiting. */
   signal: AbortSignal;
-  /** The job's `idempotencyKey`, or its id: pass it to the server so a re-run is harmless. */
+  /**
+   * The job's `idempotencyKey`, or else a random id stored with the job, unique across devices
+   * and databases: pass it to the server so a re-run is harmless.
+   */
   idempotencyKey: string;
   /** Stores any storable value (e.g. 0…1) as the job's progress and broadcasts a `progress` event. */
   progress(value: unknown): Promise<void>;

@@ -1,6 +1,7 @@
 import type { SerializedError } from '../errors.js';
 import type { StoredOptions } from '../options.js';
 import type { Job, JobState } from '../types.js';
+import type { Tx } from './engine.js';
 
 /** A job as stored: the public snapshot plus lease, ordering and index fields. */
 export interface JobRecord {
@@ -20,6 +21,12 @@ export interface JobRecord {
   result: unknown;
   error: SerializedError | undefined;
   idempotencyKey: string | undefined;
+  /**
+   * Random id given when the job is added, unique across devices and databases (the `id` is
+   * a per-database counter). Absent on records stored by versions before it; a claim gives
+   * them one (see `jobUid`).
+   */
+  uid?: string;
   /** Enqueue order, from a counter in the same transaction as the insert. */
   seq: number;
   opts: StoredOptions;
@@ -50,6 +57,50 @@ export interface JobRecord {
 
 export const isWaiting = (state: JobState): boolean => state === 'pending' || state === 'retrying';
 export const isFinished = (state: JobState): boolean => state === 'completed' || state === 'failed';
+
+/**
+ * A random id unique across devices and databases: `crypto.randomUUID()` where present, else
+ * 128 bits of `crypto.getRandomValues` (a page served over plain http, a non-secure context,
+ * has only the latter).
+ */
+export function newUid(): string {
+  if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  // Laid out as randomUUID's are (version 4, variant 1), so both kinds of key look alike.
+  b[6] = ((b[6] as number) & 0x0f) | 0x40;
+  b[8] = ((b[8] as number) & 0x3f) | 0x80;
+  const hex = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** Meta key of the database's own random id, created by the first claim that needs it. */
+const DATABASE_ID = 'databaseId';
+
+/**
+ * The record's `uid`, or for a record stored without one (by an older version) an id made
+ * from the database's random id and the job id: unique across databases, and a deleted and
+ * recreated database gets a new one. The caller stores it in the record, so every later
+ * attempt reads the same value; no record is rewritten at upgrade.
+ */
+export async function jobUid(tx: Tx, rec: JobRecord): Promise<string> {
+  if (rec.uid !== undefined) return rec.uid;
+  let dbId = await tx.getMeta<string>(DATABASE_ID);
+  if (dbId === undefined) {
+    dbId = newUid();
+    await tx.putMeta(DATABASE_ID, dbId);
+  }
+  return `${dbId}/${rec.id}`;
+}
+
+/**
+ * `ctx.idempotencyKey` of an attempt: the user's key, else the job's `uid` (which a claim
+ * always sets, see `jobUid`). The one place a handler's key is made.
+ */
+export function handlerKey(rec: JobRecord): string {
+  const key = rec.idempotencyKey ?? rec.uid;
+  if (key === undefined) throw new Error(`jobrail bug: job ${rec.id} was claimed without a uid`);
+  return key;
+}
 
 /** Recomputes the index key fields from the record's state: the one place they are set. */
 export function withKeys(rec: JobRecord): JobRecord {

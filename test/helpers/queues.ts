@@ -48,8 +48,8 @@ export function dump(engine: Engine): Promise<{ jobs: JobRecord[]; meta: Record<
     const jobs: JobRecord[] = [];
     for (const id of ids) jobs.push((await tx.get(id)) as JobRecord);
     const meta: Record<string, unknown> = {};
-    // every meta key jobrail writes: enqueue counter, paused flag, limiter window, schedules
-    for (const key of ['seq', 'paused', 'limiter', 'schedules']) meta[key] = await tx.getMeta(key);
+    // every meta key jobrail writes: enqueue counter, paused flag, limiter window, schedules, database id
+    for (const key of ['seq', 'paused', 'limiter', 'schedules', 'databaseId']) meta[key] = await tx.getMeta(key);
     return { jobs, meta };
   });
 }

@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import { checkInvariants, counts, openHarness, readLog, waitCompleted } from './harness.js';
 
 test.describe('handlers in a Web Worker pool', () => {
@@ -130,6 +130,69 @@ test.describe('handlers in a Web Worker pool', () => {
       }
     });
     expect(message).toMatch(/serveHandlers/);
+    // The one start-up failure that can only be seen by waiting: the script loads, then is silent.
+    expect(message).toMatch(/did not answer within 10 s/);
+  });
+
+  test.describe('a worker that fails to start rejects runner.ready at once, saying why', () => {
+    /** Starts a runner on `url` and reports how `ready` rejected, and how long it took. */
+    const startFailure = (page: Page, url: string, options: WorkerOptions = { type: 'module' }) =>
+      page.evaluate(
+        async ({ url, options }) => {
+          const { openQueue, startWorkers } = await import('/src/index.ts' as string);
+          const q = await openQueue(`start-failure-${Math.random().toString(36).slice(2)}`);
+          const t0 = performance.now();
+          const runner = startWorkers(q, { worker: () => new Worker(new URL(url, location.href), options) });
+          try {
+            await runner.ready;
+            return { outcome: 'started', ms: performance.now() - t0 };
+          } catch (e) {
+            const error = e as Error & { cause?: unknown };
+            return { outcome: 'rejected', ms: performance.now() - t0, name: error.name, message: error.message, hasCause: error.cause !== undefined };
+          } finally {
+            await q.close();
+          }
+        },
+        { url, options },
+      );
+    // The handshake's deadline is 10 s; a start-up failure the browser reports must not wait for it.
+    const PROMPT_MS = 5_000;
+
+    test('a worker URL that answers 404', async ({ page }) => {
+      await page.goto('/e2e/pages/blank.html');
+      const got = await startFailure(page, '/e2e/pages/no-such.worker.ts');
+      expect(got).toMatchObject({ outcome: 'rejected', name: 'JobrailError', hasCause: true });
+      expect(got.message).toMatch(/could not be loaded/);
+      expect(got.message).toMatch(/404/);
+      expect(got.ms).toBeLessThan(PROMPT_MS);
+    });
+
+    test('a worker that throws at its top level', async ({ page }) => {
+      await page.goto('/e2e/pages/blank.html');
+      const got = await startFailure(page, '/e2e/pages/throws-at-load.worker.ts');
+      expect(got).toMatchObject({ outcome: 'rejected', name: 'JobrailError', hasCause: true });
+      expect(got.message).toMatch(/threw while loading: Error: JOBS_CONFIG is not set/);
+      expect(got.message).toMatch(/throws-at-load\.worker\.ts:\d+/);
+      expect(got.ms).toBeLessThan(PROMPT_MS);
+    });
+
+    test("a module worker created without { type: 'module' }", async ({ page }) => {
+      await page.goto('/e2e/pages/blank.html');
+      const got = await startFailure(page, '/e2e/pages/harness.worker.ts', {});
+      expect(got).toMatchObject({ outcome: 'rejected', name: 'JobrailError', hasCause: true });
+      expect(got.message).toMatch(/SyntaxError/);
+      expect(got.message).toMatch(/create the worker with \{ type: 'module' \}/);
+      expect(got.ms).toBeLessThan(PROMPT_MS);
+    });
+
+    test('a worker whose async set-up rejects before it calls serveHandlers', async ({ page }) => {
+      await page.goto('/e2e/pages/blank.html');
+      const got = await startFailure(page, '/e2e/pages/rejects-at-load.worker.ts');
+      expect(got).toMatchObject({ outcome: 'rejected', name: 'JobrailError', hasCause: true });
+      expect(got.message).toMatch(/failed while starting/);
+      expect(got.message).toMatch(/Error: config endpoint answered 503/);
+      expect(got.ms).toBeLessThan(PROMPT_MS);
+    });
   });
 
   test('Blob, ArrayBuffer and typed array data reach a worker handler intact', async ({ page }) => {

@@ -2,11 +2,31 @@
  * The wire contract between a runner's worker pool and `serveHandlers` inside a Web Worker.
  * Both sides import it; the page sees `Remote<WorkerApi>` through comlink.
  */
+import type { SerializedError } from './errors.js';
 import type { AttemptResult, WireError } from './executor.js';
 import type { Job } from './types.js';
 
 /** Answer of `hello`, so a pool can tell a worker that serves jobrail from one that does not. */
 export const HELLO = 'jobrail-worker/1';
+
+/** How long a new worker has to answer `hello`; one that loads but never calls `serveHandlers` fails here. */
+export const HANDSHAKE_MS = 10_000;
+
+/**
+ * Posted by `jobrail/worker` (outside comlink) when the worker fails before its handshake in
+ * a way the page gets no `error` event for: an unhandled promise rejection, e.g. an async
+ * set-up that fails before it calls `serveHandlers`. Errors thrown while the module loads
+ * reach the page as the Worker's `error` event instead.
+ */
+export const STARTUP_FAILED = 'jobrail-worker/startup-failed';
+
+export interface StartupFailure {
+  type: typeof STARTUP_FAILED;
+  error: SerializedError;
+}
+
+export const isStartupFailure = (data: unknown): data is StartupFailure =>
+  typeof data === 'object' && data !== null && (data as { type?: unknown }).type === STARTUP_FAILED;
 
 export interface WorkerApi {
   hello(): string;

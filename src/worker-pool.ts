@@ -2,7 +2,8 @@ import { proxy, releaseProxy, wrap, type Remote } from 'comlink';
 import { randomToken, type Environment } from './environment.js';
 import { JobrailError, serializeError } from './errors.js';
 import { toWireError, type Attempt, type AttemptResult, type Executor } from './executor.js';
-import { HELLO, type WorkerApi } from './protocol.js';
+import { HANDSHAKE_MS, HELLO, isStartupFailure, type WorkerApi } from './protocol.js';
+import { loadFailure, reportedFailure } from './worker-startup.js';
 
 export interface PoolOptions {
   size: number;
@@ -15,9 +16,6 @@ export interface PoolOptions {
    */
   lockName(): string | undefined;
 }
-
-/** How long a new worker has to answer; one that never calls `serveHandlers` fails here. */
-const HANDSHAKE_MS = 10_000;
 
 /**
  * `terminate()` does not stop a busy worker at once: Chromium was seen running its code for
@@ -45,6 +43,11 @@ class PooledWorker {
   private lockHeld = false;
   private markGone: () => void = () => {};
   private readonly gone = new Promise<void>((resolve) => (this.markGone = resolve));
+  /** The handshake has ended (either way): later errors are crashes, not start-up failures. */
+  private answered = false;
+  private failStart: (error: JobrailError) => void = () => {};
+  /** Rejects as soon as the worker fails to load or start, with what the browser said. */
+  private readonly startFailed = new Promise<never>((_, reject) => (this.failStart = reject));
 
   constructor(
     private readonly worker: Worker,
@@ -55,9 +58,17 @@ class PooledWorker {
     private readonly onDeath: (w: PooledWorker, message: string) => void,
   ) {
     this.api = wrap<WorkerApi>(worker);
+    this.startFailed.catch(() => undefined);
     worker.addEventListener('error', (event: ErrorEvent) => {
       event.preventDefault?.();
+      if (!this.answered) this.failStart(loadFailure(event));
       this.onDeath(this, `Worker crashed: ${event.message || 'uncaught error in the worker'}`);
+    });
+    worker.addEventListener('message', (event: MessageEvent) => {
+      if (this.answered || !isStartupFailure(event.data)) return;
+      const error = reportedFailure(event.data.error);
+      this.failStart(error);
+      this.onDeath(this, error.message);
     });
     worker.addEventListener('messageerror', () => this.onDeath(this, 'Worker crashed: a message could not be deserialized'));
     this.started = this.handshake();
@@ -76,11 +87,11 @@ class PooledWorker {
       );
     });
     try {
-      const hello = await Promise.race([this.api.hello(), late]);
+      const hello = await Promise.race([this.api.hello(), late, this.startFailed]);
       if (hello !== HELLO) throw new JobrailError(`The job worker answered ${JSON.stringify(hello)}, not jobrail's worker protocol: it must call serveHandlers() from 'jobrail/worker'`);
       const locks = this.env.locks;
       const lockName = locks ? this.lockName : undefined;
-      await Promise.race([this.api.init(lockName, proxy((runId: number, value: unknown) => this.runs.get(runId)?.progress(value) ?? Promise.resolve())), late]);
+      await Promise.race([this.api.init(lockName, proxy((runId: number, value: unknown) => this.runs.get(runId)?.progress(value) ?? Promise.resolve())), late, this.startFailed]);
       if (locks && lockName) {
         this.lockHeld = true;
         // Granted only when the worker's own hold ends: it died (self.close, crash, out of
@@ -91,6 +102,7 @@ class PooledWorker {
         });
       }
     } finally {
+      this.answered = true;
       this.env.clearTimeout(timer);
     }
   }

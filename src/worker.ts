@@ -4,11 +4,34 @@
  */
 import { expose } from 'comlink';
 import { callHandler, handlerContext, type WireError } from './executor.js';
-import { HELLO, type WorkerApi } from './protocol.js';
+import { serializeError } from './errors.js';
+import { HELLO, STARTUP_FAILED, type StartupFailure, type WorkerApi } from './protocol.js';
 import type { Handlers, JobMap } from './types.js';
 
 export { JobrailError, PermanentError, TimeoutError, JobFailedError, RetryLaterError } from './errors.js';
 export type { Handler, HandlerContext, Handlers, Job, JobMap, JobState } from './types.js';
+
+/** Set once a pool has said hello: from then on a failure is an attempt's or a crash, not a start-up failure. */
+let answered = false;
+
+interface WorkerScope {
+  addEventListener(type: 'unhandledrejection', listener: (event: PromiseRejectionEvent) => void): void;
+  removeEventListener(type: 'unhandledrejection', listener: (event: PromiseRejectionEvent) => void): void;
+  postMessage(message: StartupFailure): void;
+}
+
+// An async set-up that rejects before serveHandlers() (e.g. `loadConfig().then(() => serveHandlers(…))`)
+// fires no `error` event on the page's Worker: say so at once, instead of the pool waiting out
+// its handshake. Only in a dedicated worker, the realm a pool talks to.
+const dedicated = (globalThis as { DedicatedWorkerGlobalScope?: new () => unknown }).DedicatedWorkerGlobalScope;
+if (dedicated !== undefined && globalThis instanceof dedicated) {
+  const scope = globalThis as unknown as WorkerScope;
+  const onRejection = (event: PromiseRejectionEvent) => {
+    scope.removeEventListener('unhandledrejection', onRejection);
+    if (!answered) scope.postMessage({ type: STARTUP_FAILED, error: serializeError(event.reason) });
+  };
+  scope.addEventListener('unhandledrejection', onRejection);
+}
 
 function revive(reason: WireError): Error {
   const error = new Error(reason.message);
@@ -31,7 +54,10 @@ export function serveHandlers<M extends JobMap = JobMap>(handlers: Handlers<M>, 
   const controllers = new Map<number, AbortController>();
   let report: (runId: number, value: unknown) => Promise<void> = async () => {};
   const api: WorkerApi = {
-    hello: () => HELLO,
+    hello: () => {
+      answered = true;
+      return HELLO;
+    },
     async init(lockName, progress) {
       report = progress;
       const locks = (globalThis as { navigator?: Navigator }).navigator?.locks;

@@ -1,6 +1,6 @@
 /** `jobrail`: a durable background job queue that runs inside the browser. */
 export { openQueue, DEFAULT_MAX_DATA_BYTES } from './queue.js';
-export type { Queue, BulkItem } from './queue.js';
+export type { Queue, BulkItem, WaitOptions } from './queue.js';
 export { startWorkers } from './runner.js';
 export type { Runner, RunnerOptions } from './runner.js';
 export { JobrailError, PermanentError, TimeoutError, JobFailedError, RetryLaterError } from './errors.js';
@@ -10,11 +10,13 @@ export type {
   Backoff,
   BackoffFunction,
   CleanOptions,
+  DataOf,
   Handler,
   HandlerContext,
   Handlers,
   Job,
   JobEventName,
+  JobDef,
   JobMap,
   JobOf,
   JobOptions,
@@ -24,6 +26,7 @@ export type {
   QueueEventName,
   QueueOptions,
   RemoveOnComplete,
+  ResultOf,
 } from './types.js';
 export type { Environment } from './environment.js';
 export type { StorageManagerLike, StorageStatus } from './persistence.js';

@@ -1,6 +1,6 @@
 import { draftJob, insertJobs, measureJobData, type Draft } from './enqueue.js';
 import { resolveEnvironment, type Environment } from './environment.js';
-import { JobFailedError, JobrailError, storageError } from './errors.js';
+import { JobFailedError, JobrailError, TimeoutError, storageError } from './errors.js';
 import { EventHub, type MessageChannelLike, type QueueMessage } from './events.js';
 import { countJobs, getJob, listJobs } from './inspect.js';
 import { LocalChannel } from './local-channel.js';
@@ -15,6 +15,8 @@ import { toJob, type JobRecord } from './store/record.js';
 import {
   JOB_STATES,
   type BackoffFunction,
+  type DataOf,
+  type ResultOf,
   type CleanOptions,
   type Job,
   type JobMap,
@@ -49,29 +51,57 @@ export interface QueueInternals {
 
 export const INTERNALS: unique symbol = Symbol.for('jobrail.internals');
 
-/** One item of `addBulk`. */
-export interface BulkItem<M extends JobMap, N extends keyof M & string = keyof M & string> {
-  name: N;
-  data: M[N];
-  options?: JobOptions;
+/** One item of `addBulk`: a union over the job map's names, so each item's data is checked against its name. */
+export type BulkItem<M extends JobMap, N extends keyof M & string = keyof M & string> = {
+  [K in N]: { name: K; data: DataOf<M[K]>; options?: JobOptions };
+}[N];
+
+/** Options of `waitFor`. Neither stops the job: they only end the wait. */
+export interface WaitOptions {
+  /** Reject with a `TimeoutError` after this many ms if the job has not finished by then. */
+  timeout?: number;
+  /** Reject with `signal.reason` when it aborts (e.g. a component unmounts). */
+  signal?: AbortSignal;
 }
+
+/**
+ * How long, and for how many jobs, a queue object remembers the outcome of jobs that finished
+ * while it was open, so `waitFor` still settles for a job that `removeOnComplete` (or
+ * retention) deleted before the wait began.
+ */
+export const KEEP_OUTCOMES_MS = 60_000;
+export const KEEP_OUTCOMES_COUNT = 200;
 
 /** A queue opened with `openQueue`. Every method is safe to call from several tabs at once. */
 export interface Queue<M extends JobMap = JobMap> {
   /** The queue's name. */
   readonly name: string;
   /** Stores a job; durable (flushed to disk) once the promise resolves. */
-  add<N extends keyof M & string>(name: N, data: M[N], options?: JobOptions): Promise<JobOf<M, N>>;
+  add<N extends keyof M & string>(name: N, data: DataOf<M[N]>, options?: JobOptions): Promise<JobOf<M, N>>;
   /** Stores several jobs in one transaction: all or nothing. */
   addBulk(items: BulkItem<M>[]): Promise<JobOf<M>[]>;
   /** A snapshot of one job, or undefined. */
   get(id: string): Promise<JobOf<M> | undefined>;
-  /** Jobs newest first, one page at a time (`limit` default 1000). */
-  list(options?: ListOptions): Promise<JobOf<M>[]>;
+  /** Jobs newest first, one page at a time (`limit` default 1000). `name` must be a name of the job map. */
+  list<N extends keyof M & string = keyof M & string>(options?: ListOptions<N>): Promise<JobOf<M, N>[]>;
   /** Number of jobs in each of the five states. */
   counts(): Promise<Record<JobState, number>>;
-  /** Resolves with the job's result once completed; rejects with `JobFailedError` once failed. Works across tabs. */
-  waitFor(id: string): Promise<unknown>;
+  /**
+   * Resolves with the job's result once it is `completed`; rejects with `JobFailedError` once
+   * it is `failed`, or with a `JobrailError` if it is removed or there is no such job. Works
+   * across tabs. Pass the job `add` returned to get its result typed (or name the job:
+   * `waitFor<'upload'>(id)`).
+   *
+   * A job that finished while this queue object was open is found even if it was deleted
+   * at once (`removeOnComplete`): outcomes are kept for {@link KEEP_OUTCOMES_MS} ms (the last
+   * {@link KEEP_OUTCOMES_COUNT}). `timeout` and `signal` end the wait, not the job.
+   *
+   * @example
+   * const job = await queue.add('upload', { url, body }, { removeOnComplete: true });
+   * const { etag } = await queue.waitFor(job, { timeout: 30_000 });
+   */
+  waitFor<J extends { readonly id: string; readonly name: keyof M & string }>(job: J, options?: WaitOptions): Promise<ResultOf<M[J['name']]>>;
+  waitFor<N extends keyof M & string = keyof M & string>(id: string, options?: WaitOptions): Promise<ResultOf<M[N]>>;
   /**
    * Moves a `failed` job back to `pending` with its attempts reset; resolves with 1 (the
    * number of jobs moved, like `retryFailed`). Rejects with a `JobrailError` for a job that
@@ -216,6 +246,8 @@ export async function openQueue<M extends JobMap = JobMap>(name: string = 'defau
 class JobQueue<M extends JobMap> implements Queue<M> {
   readonly [INTERNALS]: QueueInternals;
   private closed = false;
+  /** Outcomes of jobs that finished while this object was open, oldest first (see waitFor). */
+  private readonly outcomes = new Map<string, { job: Job; at: number }>();
   private readonly defaults: JobOptions;
   private readonly maxDataBytes: number;
 
@@ -240,6 +272,7 @@ class JobQueue<M extends JobMap> implements Queue<M> {
       closers: new Set(),
       assertOpen: () => this.assertOpen(),
     };
+    hub.subscribe((msg) => this.keepOutcome(msg));
   }
 
   private assertOpen(): void {
@@ -271,7 +304,7 @@ class JobQueue<M extends JobMap> implements Queue<M> {
     });
   }
 
-  async add<N extends keyof M & string>(name: N, data: M[N], options?: JobOptions): Promise<JobOf<M, N>> {
+  async add<N extends keyof M & string>(name: N, data: DataOf<M[N]>, options?: JobOptions): Promise<JobOf<M, N>> {
     this.assertOpen();
     const { draft, backoffFn } = this.draft(name, data, options, this.env.now());
     const inserted = await this.guard(`add job "${String(name)}"`, () => insertJobs(this.engine, [draft]));
@@ -299,7 +332,7 @@ class JobQueue<M extends JobMap> implements Queue<M> {
     return rec && (toJob(rec) as JobOf<M>);
   }
 
-  async list(input: ListOptions = {}): Promise<JobOf<M>[]> {
+  async list<N extends keyof M & string = keyof M & string>(input: ListOptions<N> = {}): Promise<JobOf<M, N>[]> {
     const options = input;
     if (!isPlainObject(input)) throw new TypeError(`Expected \`options\` of list to be an object, got ${describe(options)}`);
     for (const key of Object.keys(options)) {
@@ -310,52 +343,94 @@ class JobQueue<M extends JobMap> implements Queue<M> {
     const limit = options.limit === undefined ? DEFAULT_LIST_LIMIT : checkNumber('limit', options.limit, { integer: true });
     const offset = options.offset === undefined ? 0 : checkNumber('offset', options.offset, { integer: true });
     const recs = await this.guard('list jobs', () => listJobs(this.engine, { ...options, limit, offset }));
-    return recs.map((r) => toJob(r) as JobOf<M>);
+    return recs.map((r) => toJob(r) as JobOf<M, N>);
   }
 
   counts(): Promise<Record<JobState, number>> {
     return this.guard('count jobs', () => countJobs(this.engine));
   }
 
-  waitFor(id: string): Promise<unknown> {
+  waitFor(target: string | { readonly id: string }, options?: WaitOptions): Promise<never> {
+    let id: string;
     try {
+      id = typeof target === 'object' && target !== null ? target.id : (target as string);
       checkId(id);
+      checkWaitOptions(options);
       this.assertOpen();
     } catch (error) {
       // A promise-returning call rejects; it never throws synchronously.
       return Promise.reject(error);
     }
-    return new Promise((resolve, reject) => {
+    const { timeout, signal } = options ?? {};
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise<never>((resolve, reject) => {
       let settled = false;
+      let timer: unknown;
       const closers = this[INTERNALS].closers;
-      const onClose = async () => finish(undefined, `Queue "${this.name}" was closed while waiting for job ${id}`);
-      const finish = (job: Job | undefined, missing?: string) => {
-        if (settled) return;
-        if (missing === undefined && job && job.state !== 'completed' && job.state !== 'failed') return;
+      const onClose = async () => fail(new JobrailError(`Queue "${this.name}" was closed while waiting for job ${id}`));
+      const onAbort = () => fail(signal?.reason);
+      const done = () => {
         settled = true;
         unsubscribe();
         closers.delete(onClose);
-        if (missing !== undefined) reject(new JobrailError(missing));
-        else if (job?.state === 'completed') resolve(job.result);
-        else if (job) reject(new JobFailedError(job));
+        signal?.removeEventListener('abort', onAbort);
+        if (timer !== undefined) this.env.clearTimeout(timer);
+      };
+      const fail = (error: unknown) => {
+        if (settled) return;
+        done();
+        reject(error);
+      };
+      const finish = (job: Job) => {
+        if (settled || (job.state !== 'completed' && job.state !== 'failed')) return;
+        done();
+        if (job.state === 'completed') resolve(job.result as never);
+        else reject(new JobFailedError(job));
       };
       // Subscribe before reading, so a completion between the two is not missed.
       const unsubscribe = this.hub.subscribe((msg: QueueMessage) => {
         if (msg.kind !== 'job' || msg.job.id !== id) return;
-        if (msg.event === 'removed') finish(undefined, `Job ${id} was removed before it finished`);
+        if (msg.event === 'removed') fail(new JobrailError(`Job ${id} was removed before it finished`));
         else finish(msg.job);
       });
       closers.add(onClose);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      if (timeout !== undefined) {
+        timer = this.env.setTimeout(() => {
+          timer = undefined;
+          fail(new TimeoutError(`Job ${id} did not finish within the waitFor timeout of ${String(timeout)} ms (the job itself goes on)`));
+        }, timeout);
+      }
       getJob(this.engine, id).then(
-        (rec) => (rec ? finish(toJob(rec)) : finish(undefined, `No job with id ${JSON.stringify(id)} in queue "${this.name}"`)),
-        (error: unknown) => {
-          settled = true;
-          unsubscribe();
-          closers.delete(onClose);
-          reject(storageError('read a job', error));
+        (rec) => {
+          if (rec) return finish(toJob(rec));
+          // Deleted on completion (removeOnComplete) before the wait began: its outcome was kept.
+          const kept = this.recentOutcome(id);
+          if (kept) finish(kept);
+          else fail(new JobrailError(`No job with id ${JSON.stringify(id)} in queue "${this.name}" (a job that finished more than ${String(KEEP_OUTCOMES_MS / 1000)} s ago and was removed is forgotten)`));
         },
+        (error: unknown) => fail(storageError('read a job', error)),
       );
     });
+  }
+
+  /** Remembers outcomes for `waitFor` (see {@link KEEP_OUTCOMES_MS}); forgets a job that changes again. */
+  private keepOutcome(msg: QueueMessage): void {
+    if (msg.kind !== 'job') return;
+    const { job, event } = msg;
+    this.outcomes.delete(job.id);
+    if (event !== 'completed' && event !== 'failed') return;
+    const now = this.env.now();
+    this.outcomes.set(job.id, { job, at: now });
+    for (const [key, kept] of this.outcomes) {
+      if (this.outcomes.size <= KEEP_OUTCOMES_COUNT && now - kept.at <= KEEP_OUTCOMES_MS) break;
+      this.outcomes.delete(key);
+    }
+  }
+
+  private recentOutcome(id: string): Job | undefined {
+    const kept = this.outcomes.get(id);
+    return kept && this.env.now() - kept.at <= KEEP_OUTCOMES_MS ? kept.job : undefined;
   }
 
   async retry(id: string): Promise<number> {
@@ -482,6 +557,19 @@ class JobQueue<M extends JobMap> implements Queue<M> {
     this.hub.close();
     this.releaseEngine();
     if (this.engine instanceof IdbEngine) this.engine.close();
+  }
+}
+
+function checkWaitOptions(options: unknown): void {
+  if (options === undefined) return;
+  if (!isPlainObject(options)) throw new TypeError(`Expected \`options\` of waitFor to be { timeout?, signal? }, got ${describe(options)}`);
+  for (const key of Object.keys(options)) {
+    if (key !== 'timeout' && key !== 'signal') throw new TypeError(`Unknown waitFor option \`${key}\`: expected timeout or signal`);
+  }
+  const o = options as WaitOptions;
+  if (o.timeout !== undefined) checkNumber('timeout', o.timeout, { min: 0 });
+  if (o.signal !== undefined && !(typeof o.signal === 'object' && o.signal !== null && typeof (o.signal as AbortSignal).addEventListener === 'function' && 'aborted' in o.signal)) {
+    throw new TypeError(`Expected \`signal\` to be an AbortSignal, got ${describe(o.signal)}`);
   }
 }
 

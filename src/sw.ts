@@ -29,7 +29,7 @@ import type { Handlers, JobMap, QueueOptions } from './types.js';
 
 export { syncTag } from './background-sync.js';
 export { JobrailError, PermanentError, TimeoutError, JobFailedError, RetryLaterError } from './errors.js';
-export type { Handler, HandlerContext, Handlers, Job, JobMap } from './types.js';
+export type { DataOf, Handler, HandlerContext, Handlers, Job, JobDef, JobMap, ResultOf } from './types.js';
 
 /** What a service worker's `sync` event offers (typed here: the DOM lib lacks SyncEvent). */
 export interface SyncEventLike {

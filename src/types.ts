@@ -5,11 +5,32 @@ export type JobState = 'pending' | 'processing' | 'completed' | 'retrying' | 'fa
 
 export const JOB_STATES: readonly JobState[] = ['pending', 'processing', 'completed', 'retrying', 'failed'];
 
-/** Map from job name to the type of its data, e.g. `{ email: { to: string } }`. */
+declare const jobDef: unique symbol;
+
+/**
+ * A job map entry that gives the job's result type as well as its data type:
+ * `{ upload: JobDef<{ url: string }, { etag: string }> }`. A type only: nothing of it exists
+ * at run time. Entries that are not a `JobDef` are the data type, with an `unknown` result.
+ */
+export interface JobDef<Data = unknown, Result = unknown> {
+  readonly [jobDef]: { data: Data; result: Result };
+}
+
+/**
+ * Map from job name to the type of its data, e.g. `{ email: { to: string } }`, or to a
+ * {@link JobDef} that also names what its handler returns:
+ * `{ email: { to: string }; upload: JobDef<{ url: string }, { etag: string }> }`.
+ */
 export type JobMap = Record<string, unknown>;
 
+/** The data type of a job map entry. */
+export type DataOf<E> = [E] extends [JobDef<infer Data, unknown>] ? Data : E;
+
+/** The result type of a job map entry (`unknown` unless it is a {@link JobDef}). */
+export type ResultOf<E> = [E] extends [JobDef<unknown, infer Result>] ? Result : unknown;
+
 /** A read-only snapshot of one job. Times are epoch milliseconds. */
-export interface Job<Data = unknown, Name extends string = string> {
+export interface Job<Data = unknown, Name extends string = string, Result = unknown> {
   readonly id: string;
   readonly queue: string;
   readonly name: Name;
@@ -27,16 +48,16 @@ export interface Job<Data = unknown, Name extends string = string> {
   /** When it became `completed` or `failed`. */
   readonly finishedAt: number | undefined;
   readonly progress: unknown;
-  /** The handler's return value, once `completed`. */
-  readonly result: unknown;
+  /** The handler's return value, once `completed` (`undefined` before). */
+  readonly result: Result | undefined;
   /** The last failure. */
   readonly error: SerializedError | undefined;
   readonly idempotencyKey: string | undefined;
 }
 
-/** The job snapshot for one name of a job map. */
+/** The job snapshot for one name of a job map (a union over all names by default). */
 export type JobOf<M extends JobMap, N extends keyof M & string = keyof M & string> = {
-  [K in N]: Job<M[K], K>;
+  [K in N]: Job<DataOf<M[K]>, K, ResultOf<M[K]>>;
 }[N];
 
 /** Computes the wait before retry `attempt` (1 for the first retry) from the failure. */
@@ -102,10 +123,10 @@ export interface QueueOptions {
   environment?: Partial<import('./environment.js').Environment>;
 }
 
-/** Filter of `list()`. */
-export interface ListOptions {
+/** Filter of `list()`. With a typed queue, `name` must be one of the job map's names. */
+export interface ListOptions<Name extends string = string> {
   state?: JobState;
-  name?: string;
+  name?: Name;
   /** @default 1000 (a page, never the whole store) */
   limit?: number;
   /** @default 0 */
@@ -141,9 +162,9 @@ export interface QueueChange {
 }
 
 /** Context a handler receives next to the job's data. */
-export interface HandlerContext<Data = unknown> {
+export interface HandlerContext<Data = unknown, Name extends string = string> {
   /** Snapshot of the job as claimed. */
-  job: Job<Data>;
+  job: Job<Data, Name>;
   /** 1-based number of this attempt. */
   attempt: number;
   /** Aborts on timeout, on `remove()` of the job, and when the runner stops without waiting. */
@@ -159,7 +180,11 @@ export interface HandlerContext<Data = unknown> {
   retryLater(ms: number): never;
 }
 
-export type Handler<Data = unknown, Result = unknown> = (data: Data, ctx: HandlerContext<Data>) => Result | Promise<Result>;
+/** A job handler: its return value (awaited) becomes the job's `result`. */
+export type Handler<Data = unknown, Result = unknown, Name extends string = string> = (data: Data, ctx: HandlerContext<Data, Name>) => Result | Promise<Result>;
 
-/** Handlers by job name. */
-export type Handlers<M extends JobMap = JobMap> = { [K in keyof M]?: Handler<M[K]> };
+/**
+ * Handlers by job name. With a typed job map, each handler's `data` is typed and its return
+ * value must match the entry's result type ({@link JobDef}).
+ */
+export type Handlers<M extends JobMap = JobMap> = { [K in keyof M & string]?: Handler<DataOf<M[K]>, ResultOf<M[K]>, K> };

@@ -9,7 +9,7 @@ import { HELLO, STARTUP_FAILED, type StartupFailure, type WorkerApi } from './pr
 import type { Handlers, JobMap } from './types.js';
 
 export { JobrailError, PermanentError, TimeoutError, JobFailedError, RetryLaterError } from './errors.js';
-export type { Handler, HandlerContext, Handlers, Job, JobMap, JobState } from './types.js';
+export type { DataOf, Handler, HandlerContext, Handlers, Job, JobDef, JobMap, ResultOf, JobState } from './types.js';
 
 /** Set once a pool has said hello: from then on a failure is an attempt's or a crash, not a start-up failure. */
 let answered = false;
@@ -74,7 +74,7 @@ export function serveHandlers<M extends JobMap = JobMap>(handlers: Handlers<M>, 
       const controller = new AbortController();
       controllers.set(runId, controller);
       try {
-        const handler = Object.prototype.hasOwnProperty.call(handlers, job.name) ? (handlers as Record<string, never>)[job.name] : undefined;
+        const handler = Object.prototype.hasOwnProperty.call(handlers, job.name) ? (handlers as unknown as Record<string, never>)[job.name] : undefined;
         const ctx = handlerContext({ job, attempt, signal: controller.signal, idempotencyKey, progress: (value) => report(runId, value) });
         return await callHandler(handler, job.name, job.data, ctx);
       } finally {

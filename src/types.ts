@@ -181,10 +181,10 @@ export interface HandlerContext<Data = unknown, Name extends string = string> {
 }
 
 /** A job handler: its return value (awaited) becomes the job's `result`. */
-export type Handler<Data = unknown, Result = unknown, Name extends string = string> = (data: Data, ctx: HandlerContext<Data, Name>) => Result | Promise<Result>;
+export type Handler<Data = unknown, Result = unknown> = (data: Data, ctx: HandlerContext<Data>) => Result | Promise<Result>;
 
 /**
  * Handlers by job name. With a typed job map, each handler's `data` is typed and its return
  * value must match the entry's result type ({@link JobDef}).
  */
-export type Handlers<M extends JobMap = JobMap> = { [K in keyof M & string]?: Handler<DataOf<M[K]>, ResultOf<M[K]>, K> };
+export type Handlers<M extends JobMap = JobMap> = { [K in keyof M]?: Handler<DataOf<M[K]>, ResultOf<M[K]>> };

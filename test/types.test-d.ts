@@ -63,7 +63,7 @@ export function handlers(): void {
       upload: async ({ url, body }, ctx) => {
         expectTypeOf(url).toEqualTypeOf<string>();
         expectTypeOf(body).toEqualTypeOf<Blob>();
-        expectTypeOf(ctx.job.name).toEqualTypeOf<'upload'>();
+        expectTypeOf(ctx.job.data).toEqualTypeOf<{ url: string; body: Blob }>();
         return { etag: null };
       },
       email: (data) => data.to.length, // plain entry: any result

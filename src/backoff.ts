@@ -1,5 +1,4 @@
-import type { SerializedError } from './errors.js';
-import type { Backoff } from './types.js';
+import type { Backoff, SerializedError } from './types.js';
 
 /** The default: 1 s, 2 s, 4 s … capped at one hour, with jitter. */
 export const DEFAULT_BACKOFF = { type: 'exponential', delay: 1000, maxDelay: 3_600_000, jitter: true } as const;

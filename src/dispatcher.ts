@@ -4,7 +4,7 @@ import type { AttemptResult, Executor } from './executor.js';
 import type { QueueMessage } from './events.js';
 import { nextTask } from './environment.js';
 import type { RunnerLease } from './lease.js';
-import type { QueueInternals } from './queue.js';
+import type { QueueInternals } from './internals.js';
 import { reclaimOrphans, releaseJob } from './reclaim.js';
 import { syncIfNetworkJobsWait } from './background-sync.js';
 import { startSchedulerWhenNeeded } from './schedule-starter.js';

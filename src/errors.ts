@@ -1,4 +1,4 @@
-import type { Job } from './types.js';
+import type { Job, SerializedError } from './types.js';
 
 /**
  * Base class of every error jobrail throws on purpose. Errors that come from IndexedDB
@@ -52,13 +52,6 @@ export class JobFailedError extends JobrailError {
     super(`Job ${job.id} (${job.name}) failed: ${job.error?.message ?? 'unknown error'}`);
     this.job = job;
   }
-}
-
-/** Serialisable shape of an error as stored on a job and sent across workers and tabs. */
-export interface SerializedError {
-  name: string;
-  message: string;
-  stack?: string;
 }
 
 export function serializeError(error: unknown): SerializedError {

@@ -1,5 +1,5 @@
-import { JobrailError, RetryLaterError, serializeError, type SerializedError } from './errors.js';
-import type { Handler, HandlerContext, Handlers, Job } from './types.js';
+import { JobrailError, RetryLaterError, serializeError } from './errors.js';
+import type { Handler, HandlerContext, Handlers, Job, SerializedError } from './types.js';
 
 /** One attempt handed to an executor. */
 export interface Attempt {

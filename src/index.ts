@@ -4,7 +4,6 @@ export type { Queue, BulkItem, WaitOptions } from './queue.js';
 export { startWorkers } from './runner.js';
 export type { Runner, RunnerOptions } from './runner.js';
 export { JobrailError, PermanentError, TimeoutError, JobFailedError, RetryLaterError } from './errors.js';
-export type { SerializedError } from './errors.js';
 export { JOB_STATES } from './types.js';
 export type {
   Backoff,
@@ -27,6 +26,7 @@ export type {
   QueueOptions,
   RemoveOnComplete,
   ResultOf,
+  SerializedError,
 } from './types.js';
 export type { Environment } from './environment.js';
 export type { StorageManagerLike, StorageStatus } from './persistence.js';

@@ -2,9 +2,8 @@
  * The wire contract between a runner's worker pool and `serveHandlers` inside a Web Worker.
  * Both sides import it; the page sees `Remote<WorkerApi>` through comlink.
  */
-import type { SerializedError } from './errors.js';
 import type { AttemptResult, WireError } from './executor.js';
-import type { Job } from './types.js';
+import type { Job, SerializedError } from './types.js';
 
 /** Answer of `hello`, so a pool can tell a worker that serves jobrail from one that does not. */
 export const HELLO = 'jobrail-worker/1';

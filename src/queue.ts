@@ -3,6 +3,7 @@ import { resolveEnvironment, type Environment } from './environment.js';
 import { JobFailedError, JobrailError, TimeoutError, storageError } from './errors.js';
 import { EventHub, type MessageChannelLike, type QueueMessage } from './events.js';
 import { countJobs, getJob, listJobs } from './inspect.js';
+import { INTERNALS, type QueueInternals } from './internals.js';
 import { LocalChannel } from './local-channel.js';
 import { cleanJobs, readPaused, removeJob, retryAllFailed, retryJob, setPaused } from './manage.js';
 import { checkJobName, checkJobOptions, checkNumber, describe, isPlainObject, normalizeJobOptions } from './options.js';
@@ -35,21 +36,6 @@ export const DEFAULT_LIST_LIMIT = 1000;
 
 /** Largest job data accepted by default (see `QueueOptions.maxDataBytes`). */
 export const DEFAULT_MAX_DATA_BYTES = 16 * 1024 * 1024;
-
-/** What jobrail's runner and dashboard need from a queue; not part of the public API. */
-export interface QueueInternals {
-  readonly name: string;
-  readonly engine: Engine;
-  readonly hub: EventHub;
-  readonly env: Environment;
-  readonly backoffFns: Map<string, BackoffFunction>;
-  readonly defaultBackoffFn: BackoffFunction | undefined;
-  /** Things to stop when the queue closes (runners). */
-  readonly closers: Set<() => Promise<void>>;
-  assertOpen(): void;
-}
-
-export const INTERNALS: unique symbol = Symbol.for('jobrail.internals');
 
 /** One item of `addBulk`: a union over the job map's names, so each item's data is checked against its name. */
 export type BulkItem<M extends JobMap, N extends keyof M & string = keyof M & string> = {

@@ -2,7 +2,8 @@ import { Dispatcher } from './dispatcher.js';
 import { pageExecutor, type Executor } from './executor.js';
 import { DEFAULT_LEASE_MS, RunnerLease } from './lease.js';
 import { checkNumber, describe, isPlainObject } from './options.js';
-import { INTERNALS, type Queue } from './queue.js';
+import { INTERNALS } from './internals.js';
+import type { Queue } from './queue.js';
 import type { Environment } from './environment.js';
 import type { Handlers, JobMap } from './types.js';
 

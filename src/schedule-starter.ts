@@ -1,4 +1,4 @@
-import type { QueueInternals } from './queue.js';
+import type { QueueInternals } from './internals.js';
 
 /** Meta key of the schedules table (see schedule.ts). */
 export const SCHEDULES_META_KEY = 'schedules';

@@ -1,9 +1,8 @@
 import { backoffDelay } from './backoff.js';
-import type { SerializedError } from './errors.js';
 import type { Engine, Tx } from './store/engine.js';
 import { prefix, Writes } from './store/engine.js';
 import { withKeys, type JobRecord } from './store/record.js';
-import type { BackoffFunction } from './types.js';
+import type { BackoffFunction, SerializedError } from './types.js';
 
 /** How an attempt ended, as the runner saw it. */
 export type Outcome =

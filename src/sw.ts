@@ -23,7 +23,8 @@ import { JobrailError } from './errors.js';
 import { pageExecutor, type Executor } from './executor.js';
 import { DEFAULT_LEASE_MS, RunnerLease } from './lease.js';
 import { checkNumber, describe, isPlainObject } from './options.js';
-import { INTERNALS, openQueue } from './queue.js';
+import { INTERNALS } from './internals.js';
+import { openQueue } from './queue.js';
 import { prefix, type Engine } from './store/engine.js';
 import type { Handlers, JobMap, QueueOptions } from './types.js';
 

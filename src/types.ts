@@ -1,9 +1,14 @@
-import type { SerializedError } from './errors.js';
-
 /** The five states a job moves through. See the README's state diagram. */
 export type JobState = 'pending' | 'processing' | 'completed' | 'retrying' | 'failed';
 
 export const JOB_STATES: readonly JobState[] = ['pending', 'processing', 'completed', 'retrying', 'failed'];
+
+/** Serialisable shape of an error as stored on a job and sent across workers and tabs. */
+export interface SerializedError {
+  name: string;
+  message: string;
+  stack?: string;
+}
 
 declare const jobDef: unique symbol;
 

@@ -3,7 +3,8 @@
  * Worker's `error` event (a script that cannot load or throws while loading) or the
  * worker's own report of an unhandled rejection (see `STARTUP_FAILED` in protocol.ts).
  */
-import { JobrailError, type SerializedError } from './errors.js';
+import { JobrailError } from './errors.js';
+import type { SerializedError } from './types.js';
 
 const CREATE = "new Worker(new URL('./jobs.worker.ts', import.meta.url), { type: 'module' })";
 

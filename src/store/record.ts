@@ -1,6 +1,5 @@
-import type { SerializedError } from '../errors.js';
 import type { StoredOptions } from '../options.js';
-import type { Job, JobState } from '../types.js';
+import type { Job, JobState, SerializedError } from '../types.js';
 import type { Tx } from './engine.js';
 
 /** A job as stored: the public snapshot plus lease, ordering and index fields. */

@@ -1,6 +1,6 @@
 import { afterEach } from 'vitest';
 import { openQueue, type Queue } from '../../src/index.js';
-import { INTERNALS } from '../../src/queue.js';
+import { INTERNALS } from '../../src/internals.js';
 import type { Engine } from '../../src/store/engine.js';
 import type { JobRecord } from '../../src/store/record.js';
 import type { Job, JobEventName, JobMap, QueueOptions } from '../../src/types.js';

@@ -1,0 +1,24 @@
+/**
+ * The handle jobrail's own parts (runners, schedules, the service-worker drain) hold on an
+ * open queue. In a module of its own so that they need not import `queue.ts`, which imports
+ * them (no import cycles).
+ */
+import type { Environment } from './environment.js';
+import type { EventHub } from './events.js';
+import type { Engine } from './store/engine.js';
+import type { BackoffFunction } from './types.js';
+
+/** What jobrail's runner and dashboard need from a queue; not part of the public API. */
+export interface QueueInternals {
+  readonly name: string;
+  readonly engine: Engine;
+  readonly hub: EventHub;
+  readonly env: Environment;
+  readonly backoffFns: Map<string, BackoffFunction>;
+  readonly defaultBackoffFn: BackoffFunction | undefined;
+  /** Things to stop when the queue closes (runners). */
+  readonly closers: Set<() => Promise<void>>;
+  assertOpen(): void;
+}
+
+export const INTERNALS: unique symbol = Symbol.for('jobrail.internals');

@@ -28,7 +28,7 @@ function containerOf(): { getRegistration(): Promise<SyncRegistrationLike | unde
  * true once registered; false where Background Sync, a service worker registration or the
  * permission is missing (nothing breaks then).
  */
-export async function registerSyncTag(queue: string): Promise<boolean> {
+async function registerSyncTag(queue: string): Promise<boolean> {
   const container = containerOf();
   if (!container) return false;
   try {

@@ -1,6 +1,4 @@
-import type { Engine, Key, Tx } from './store/engine.js';
-import { compareKeys } from './store/engine.js';
-import { prefix, Writes } from './store/engine.js';
+import { compareKeys, prefix, Writes, type Engine, type Key, type Tx } from './store/engine.js';
 import { isWaiting, jobUid, malformation, quarantine, withKeys, type JobRecord } from './store/record.js';
 
 export interface ClaimRequest {

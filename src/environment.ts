@@ -34,7 +34,7 @@ function browserOnlineChange(listener: (online: boolean) => void): () => void {
   };
 }
 
-export function defaultEnvironment(): Environment {
+function defaultEnvironment(): Environment {
   const nav = (globalThis as { navigator?: Navigator }).navigator;
   return {
     now: () => Date.now(),

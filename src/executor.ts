@@ -43,7 +43,7 @@ export function toWireError(error: unknown): WireError {
   return out;
 }
 
-export function noHandlerError(name: string): WireError {
+function noHandlerError(name: string): WireError {
   return serializeError(new JobrailError(`No handler for job "${name}": register one under that name (startWorkers({ handlers: { "${name}": … } }) or serveHandlers in the worker)`));
 }
 

@@ -71,10 +71,10 @@ async function retainCompleted(tx: Tx, rec: JobRecord, now: number): Promise<boo
   const BATCH = 64;
   let ids: string[] = [];
   if ('age' in rule) {
-    ids = await tx.ids('finished', { lower: ['completed'], upper: ['completed', now - rule.age], upperOpen: true }, 'next', 0, BATCH);
+    ids = await tx.ids('finished', { lower: ['completed'], upper: ['completed', now - rule.age], upperOpen: true }, 'next', BATCH);
   } else {
     const excess = (await tx.count('finished', prefix('completed'))) - rule.count;
-    if (excess > 0) ids = await tx.ids('finished', prefix('completed'), 'next', 0, Math.min(excess, BATCH));
+    if (excess > 0) ids = await tx.ids('finished', prefix('completed'), 'next', Math.min(excess, BATCH));
   }
   await Promise.all(ids.map((id) => tx.delete(id)));
   return ids.includes(rec.id);

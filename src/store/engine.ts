@@ -56,8 +56,8 @@ export interface Tx {
   first(index: IndexName, range?: Range, direction?: Direction): Promise<{ key: Key; id: string } | undefined>;
   /** At most `limit` index entries (key and job id) along an index, without reading the jobs. */
   entries(index: IndexName, range: Range | undefined, direction: Direction, limit: number): Promise<{ key: Key; id: string }[]>;
-  /** Job ids along an index, skipping `offset`, at most `limit`, without reading the jobs. */
-  ids(index: IndexName, range: Range | undefined, direction: Direction, offset: number, limit: number): Promise<string[]>;
+  /** At most `limit` job ids along an index, without reading the jobs. */
+  ids(index: IndexName, range: Range | undefined, direction: Direction, limit: number): Promise<string[]>;
   count(index: IndexName, range?: Range): Promise<number>;
 }
 

@@ -81,11 +81,10 @@ function ops(tx: RwTx): Tx {
       }
       return out;
     },
-    ids: async (index, range, direction: Direction, offset, limit) => {
+    ids: async (index, range, direction: Direction, limit) => {
       const out: string[] = [];
       if (limit <= 0) return out;
       let cursor = await jobs.index(index).openKeyCursor(toRange(range), direction);
-      if (cursor && offset > 0) cursor = await cursor.advance(offset);
       while (cursor && out.length < limit) {
         out.push(cursor.primaryKey);
         cursor = await cursor.continue();

@@ -34,11 +34,6 @@ class SortedIndex {
     if (at < this.entries.length && compareEntries(this.entries[at] as Entry, entry) === 0) this.entries.splice(at, 1);
   }
 
-  has(key: Key): boolean {
-    const at = this.lowerBound((e) => compareKeys(e.key, key) < 0);
-    return at < this.entries.length && compareKeys((this.entries[at] as Entry).key, key) === 0;
-  }
-
   /** [start, end) positions of the entries within `range`. */
   span(range: Range | undefined): [number, number] {
     const start = range?.lower === undefined ? 0 : this.lowerBound((e) => compareKeys(e.key, range.lower as Key) < (range.lowerOpen ? 1 : 0));
@@ -184,14 +179,14 @@ export class MemoryEngine implements Engine {
         return { key: entry.key, id: entry.id };
       },
       entries: async (index, range, direction, limit) => walk(index, range, direction).slice(0, Math.max(0, limit)).map((e) => ({ key: e.key, id: e.id })),
-      ids: async (index, range, direction, offset, limit) => {
+      ids: async (index, range, direction, limit) => {
         const idx = this.indexes.get(index) as SortedIndex;
         const [start, end] = idx.span(range);
         const out: string[] = [];
         if (direction === 'next') {
-          for (let i = start + offset; i < end && out.length < limit; i++) out.push((idx.entries[i] as Entry).id);
+          for (let i = start; i < end && out.length < limit; i++) out.push((idx.entries[i] as Entry).id);
         } else {
-          for (let i = end - 1 - offset; i >= start && out.length < limit; i--) out.push((idx.entries[i] as Entry).id);
+          for (let i = end - 1; i >= start && out.length < limit; i--) out.push((idx.entries[i] as Entry).id);
         }
         return out;
       },

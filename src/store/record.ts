@@ -55,7 +55,7 @@ export interface JobRecord {
 }
 
 export const isWaiting = (state: JobState): boolean => state === 'pending' || state === 'retrying';
-export const isFinished = (state: JobState): boolean => state === 'completed' || state === 'failed';
+const isFinished = (state: JobState): boolean => state === 'completed' || state === 'failed';
 
 /**
  * A random id unique across devices and databases: `crypto.randomUUID()` where present, else

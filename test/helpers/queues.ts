@@ -44,7 +44,7 @@ export const engineOf = (q: Queue<never> | Queue<JobMap> | Queue<any>): Engine =
 /** Every stored record and meta value, to prove a call wrote nothing. */
 export function dump(engine: Engine): Promise<{ jobs: JobRecord[]; meta: Record<string, unknown> }> {
   return engine.read(async (tx) => {
-    const ids = await tx.ids('state', undefined, 'next', 0, Number.MAX_SAFE_INTEGER);
+    const ids = await tx.ids('state', undefined, 'next', Number.MAX_SAFE_INTEGER);
     const jobs: JobRecord[] = [];
     for (const id of ids) jobs.push((await tx.get(id)) as JobRecord);
     const meta: Record<string, unknown> = {};

@@ -1,6 +1,7 @@
 import { claimJobs, claimWithin, nextDueAt, type ClaimRequest, type Claimed } from './claim.js';
 import { JobrailError, TimeoutError, serializeError } from './errors.js';
-import type { AttemptResult, Executor } from './executor.js';
+import type { Executor } from './executor.js';
+import type { AttemptResult } from './protocol.js';
 import type { QueueMessage } from './events.js';
 import { nextTask } from './environment.js';
 import type { RunnerLease } from './lease.js';

@@ -1,5 +1,6 @@
 import { JobrailError, RetryLaterError, serializeError } from './errors.js';
-import type { Handler, HandlerContext, Handlers, Job, SerializedError } from './types.js';
+import { toWireError, type AttemptResult, type WireError } from './protocol.js';
+import type { Handler, HandlerContext, Handlers, Job } from './types.js';
 
 /** One attempt handed to an executor. */
 export interface Attempt {
@@ -12,18 +13,6 @@ export interface Attempt {
   isolate?: boolean;
 }
 
-/** A failure as it crosses a worker boundary; `delay` is set for `RetryLaterError`. */
-export type WireError = SerializedError & { delay?: number };
-
-export type AttemptResult =
-  | { ok: true; value: unknown }
-  | {
-      ok: false;
-      error: WireError;
-      /** The attempt killed or hung its worker. */
-      crash?: boolean;
-    };
-
 /**
  * Runs attempts somewhere: in the page, or in a pool of Web Workers. `run` resolves only
  * once the attempt can no longer run, so a job is never running twice.
@@ -33,14 +22,6 @@ export interface Executor {
   start?(): Promise<void>;
   run(attempt: Attempt): Promise<AttemptResult>;
   close(): Promise<void>;
-}
-
-export function toWireError(error: unknown): WireError {
-  const out: WireError = serializeError(error);
-  // By name, not class: a RetryLaterError from another realm (a worker's copy of jobrail) counts too.
-  const delay = (error as { delay?: unknown } | null)?.delay;
-  if (out.name === 'RetryLaterError' && typeof delay === 'number' && delay >= 0) out.delay = delay;
-  return out;
 }
 
 function noHandlerError(name: string): WireError {

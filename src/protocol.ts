@@ -1,8 +1,9 @@
 /**
- * The wire contract between a runner's worker pool and `serveHandlers` inside a Web Worker.
- * Both sides import it; the page sees `Remote<WorkerApi>` through comlink.
+ * The wire contract between a runner's worker pool and `serveHandlers` inside a Web Worker,
+ * all of it: the calls, their replies and how errors cross. Both sides import it; the page
+ * sees `Remote<WorkerApi>` through comlink.
  */
-import type { AttemptResult, WireError } from './executor.js';
+import { serializeError } from './errors.js';
 import type { Job, SerializedError } from './types.js';
 
 /** Answer of `hello`, so a pool can tell a worker that serves jobrail from one that does not. */
@@ -26,6 +27,37 @@ export interface StartupFailure {
 
 export const isStartupFailure = (data: unknown): data is StartupFailure =>
   typeof data === 'object' && data !== null && (data as { type?: unknown }).type === STARTUP_FAILED;
+
+/** A failure as it crosses a worker boundary; `delay` is set for `RetryLaterError`. */
+export type WireError = SerializedError & { delay?: number };
+
+export type AttemptResult =
+  | { ok: true; value: unknown }
+  | {
+      ok: false;
+      error: WireError;
+      /** The attempt killed or hung its worker. */
+      crash?: boolean;
+    };
+
+/**
+ * A thrown value as it crosses: plain `{ name, message, stack }` (classes do not survive
+ * structured clone), with the delay of a `RetryLaterError`.
+ */
+export function toWireError(error: unknown): WireError {
+  const out: WireError = serializeError(error);
+  // By name, not class: a RetryLaterError from another realm (a worker's copy of jobrail) counts too.
+  const delay = (error as { delay?: unknown } | null)?.delay;
+  if (out.name === 'RetryLaterError' && typeof delay === 'number' && delay >= 0) out.delay = delay;
+  return out;
+}
+
+/** The error a wire error stands for on the receiving side (an abort reason in the worker). */
+export function fromWireError(reason: WireError): Error {
+  const error = new Error(reason.message);
+  error.name = reason.name;
+  return error;
+}
 
 export interface WorkerApi {
   hello(): string;

@@ -1,8 +1,8 @@
 import { proxy, releaseProxy, wrap, type Remote } from 'comlink';
 import { randomToken, type Environment } from './environment.js';
 import { JobrailError, serializeError } from './errors.js';
-import { toWireError, type Attempt, type AttemptResult, type Executor } from './executor.js';
-import { HANDSHAKE_MS, HELLO, isStartupFailure, type WorkerApi } from './protocol.js';
+import type { Attempt, Executor } from './executor.js';
+import { HANDSHAKE_MS, HELLO, isStartupFailure, toWireError, type AttemptResult, type WorkerApi } from './protocol.js';
 import { loadFailure, reportedFailure } from './worker-startup.js';
 
 export interface PoolOptions {

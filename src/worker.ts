@@ -3,9 +3,9 @@
  * the main entry (no IndexedDB, no queue code in the worker).
  */
 import { expose } from 'comlink';
-import { callHandler, handlerContext, type WireError } from './executor.js';
+import { callHandler, handlerContext } from './executor.js';
 import { serializeError } from './errors.js';
-import { HELLO, STARTUP_FAILED, type StartupFailure, type WorkerApi } from './protocol.js';
+import { fromWireError, HELLO, STARTUP_FAILED, type StartupFailure, type WorkerApi } from './protocol.js';
 import type { Handlers, JobMap } from './types.js';
 
 export { JobrailError, PermanentError, TimeoutError, JobFailedError, RetryLaterError } from './errors.js';
@@ -31,12 +31,6 @@ if (dedicated !== undefined && globalThis instanceof dedicated) {
     if (!answered) scope.postMessage({ type: STARTUP_FAILED, error: serializeError(event.reason) });
   };
   scope.addEventListener('unhandledrejection', onRejection);
-}
-
-function revive(reason: WireError): Error {
-  const error = new Error(reason.message);
-  error.name = reason.name;
-  return error;
 }
 
 /**
@@ -82,7 +76,7 @@ export function serveHandlers<M extends JobMap = JobMap>(handlers: Handlers<M>, 
       }
     },
     abort(runId, reason) {
-      controllers.get(runId)?.abort(revive(reason));
+      controllers.get(runId)?.abort(fromWireError(reason));
     },
   };
   expose(api, endpoint);

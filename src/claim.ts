@@ -1,5 +1,6 @@
 import { compareKeys, prefix, Writes, type Engine, type Key, type Tx } from './store/engine.js';
-import { isWaiting, jobUid, malformation, quarantine, withKeys, type JobRecord } from './store/record.js';
+import { isWaiting, jobUid, malformation, type JobRecord } from './store/record.js';
+import { claim, promote, quarantine, reindex } from './transitions.js';
 
 export interface ClaimRequest {
   now: number;
@@ -122,7 +123,7 @@ export async function claimWithin(tx: Tx, req: ClaimRequest, max: number, token:
   if (due.length > 0) {
     // Delayed and backing-off jobs whose time has come join the ready index, and the lists
     // are read again so they compete by priority with the jobs that were ready already.
-    for (const rec of due) writes.add(tx.putHead(withKeys({ ...rec, ready: true })));
+    for (const rec of due) writes.add(tx.putHead(promote(rec)));
     await Promise.all([local.reset(limit), networked?.reset(limit)]);
   }
   const done = async (stop: Claimed['stop'], until?: number): Promise<Claimed> => {
@@ -149,21 +150,12 @@ export async function claimWithin(tx: Tx, req: ClaimRequest, max: number, token:
     }
     if (!isWaiting(rec.state)) {
       // Its index entry is stale (written by other code): re-index it, never run it again.
-      writes.add(tx.putHead(withKeys(rec)));
+      writes.add(tx.putHead(reindex(rec)));
       continue;
     }
-    const claimed = withKeys({
-      ...rec,
-      // Kept from the first claim on, so every attempt gets the same idempotency key.
-      uid: rec.uid ?? (await jobUid(tx, rec)),
-      state: 'processing',
-      ready: false,
-      attempts: rec.attempts + 1,
-      updatedAt: req.now,
-      lease: jobs.length === 0 ? req.lease : token(),
-      owner: req.owner,
-      leaseUntil: req.leaseUntil,
-    });
+    // Kept from the first claim on, so every attempt gets the same idempotency key.
+    const uid = rec.uid ?? (await jobUid(tx, rec));
+    const claimed = claim({ ...rec, uid }, { now: req.now, lease: jobs.length === 0 ? req.lease : token(), owner: req.owner, leaseUntil: req.leaseUntil });
     writes.add(tx.putHead(claimed));
     jobs.push(claimed);
     processing += 1;

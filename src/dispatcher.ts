@@ -1,6 +1,7 @@
 import { claimJobs, claimWithin, nextDueAt, type ClaimRequest, type Claimed } from './claim.js';
-import { JobrailError, TimeoutError, serializeError } from './errors.js';
+import { JobrailError, TimeoutError } from './errors.js';
 import type { Executor } from './executor.js';
+import { judgeAttempt, unstorableResult, type Outcome } from './outcome.js';
 import type { AttemptResult } from './protocol.js';
 import type { QueueMessage } from './events.js';
 import { nextTask } from './environment.js';
@@ -9,9 +10,10 @@ import type { QueueInternals } from './internals.js';
 import { reclaimOrphans, releaseJob } from './reclaim.js';
 import { syncIfNetworkJobsWait } from './background-sync.js';
 import { startSchedulerWhenNeeded } from './schedule-starter.js';
-import { recordProgress, renewLease, settleAttempts, settleWithin, type Fenced, type Outcome, type SettleItem, type Settled } from './settle.js';
+import { recordProgress, renewLease, settleAttempts, settleWithin, type Fenced, type SettleItem, type Settled } from './settle.js';
 import { Writes } from './store/engine.js';
 import { handlerKey, toJob, type JobRecord } from './store/record.js';
+import { endEvent } from './transitions.js';
 import type { JobEventName } from './types.js';
 
 export interface DispatchOptions {
@@ -40,16 +42,6 @@ function report(error: unknown): void {
   if (typeof g.reportError === 'function') g.reportError(error);
   else console.error(error);
 }
-
-/** A `TypeError` from `fetch` when the network is down (wording differs per browser). */
-const isNetworkError = (e: { name: string; message: string }): boolean =>
-  e.name === 'TypeError' && /fetch|network|load failed/i.test(e.message);
-
-/**
- * Network failures in a row, while the browser reports online, that use up no retry (after
- * 1, 2, 4, 8 and 16 s); later ones count like any failure.
- */
-const NETWORK_GRACE = 5;
 
 /** How often runners look for jobs whose holder died, where Web Locks tell them at once. */
 const RECLAIM_INTERVAL_MS = 1000;
@@ -220,7 +212,7 @@ export class Dispatcher {
       const alive = await this.lease.alive();
       const recs = await reclaimOrphans(this.q.engine, this.q.env.now(), alive);
       // A `retrying` event wakes idle runners in every tab.
-      for (const rec of recs) this.emit(rec.state === 'failed' ? 'failed' : 'retrying', rec);
+      for (const rec of recs) this.emit(endEvent(rec.state), rec);
     } catch (error) {
       report(error);
     } finally {
@@ -250,7 +242,7 @@ export class Dispatcher {
         // The outcome could not be recorded: give the job back (fenced) rather than leave it
         // `processing` under a runner that is alive and so would never be taken over.
         const released = await releaseJob(this.q.engine, rec.id, flight.lease, this.q.env.now()).catch(() => undefined);
-        if (released) this.emit(released.state === 'failed' ? 'failed' : 'retrying', { ...released, data: rec.data });
+        if (released) this.emit(endEvent(released.state), { ...released, data: rec.data });
       })
       .finally(() => {
         this.flights.delete(rec.id);
@@ -283,11 +275,11 @@ export class Dispatcher {
     }
     if (flight.abandon) {
       const released = await releaseJob(this.q.engine, rec.id, flight.lease, env.now());
-      if (released) this.emit(released.state === 'failed' ? 'failed' : 'retrying', { ...released, data: rec.data });
+      if (released) this.emit(endEvent(released.state), { ...released, data: rec.data });
       return;
     }
     if (flight.discard) return;
-    await this.settle(flight, this.outcome(rec, result));
+    await this.settle(flight, judgeAttempt(rec, result, env.isOnline()));
   }
 
   private renewLoop(flight: Flight, timers: unknown[]): void {
@@ -313,24 +305,6 @@ export class Dispatcher {
   private lose(flight: Flight): void {
     flight.discard = true;
     flight.controller.abort(new JobrailError(`Lease on job ${flight.rec.id} was lost: another runner took it over`));
-  }
-
-  private outcome(rec: JobRecord, result: AttemptResult): Outcome {
-    if (result.ok) return { type: 'completed', result: result.value };
-    const { delay, ...error } = result.error;
-    if (error.name === 'PermanentError') return { type: 'failed', error, permanent: true };
-    if (error.name === 'RetryLaterError' && typeof delay === 'number') return { type: 'failed', error, uncountedDelay: delay };
-    if (rec.opts.requiresNetwork) {
-      if (!this.q.env.isOnline()) return { type: 'failed', error, uncountedDelay: 0 };
-      if (isNetworkError(error)) {
-        // Online but unreachable (captive portal, flaky link): wait without using a retry, a
-        // few times, backing off. Past that it is more likely CORS or a dead host: count it.
-        const misses = rec.netMisses ?? 0;
-        if (misses < NETWORK_GRACE) return { type: 'failed', error, network: true, uncountedDelay: 1000 * 2 ** misses };
-        return { type: 'failed', error, network: true };
-      }
-    }
-    return { type: 'failed', error, crash: result.crash === true };
   }
 
   private settle(flight: Flight, outcome: Outcome): Promise<void> {
@@ -400,8 +374,7 @@ export class Dispatcher {
       res = (await settleAttempts(this.q.engine, [this.settleItem(flight, outcome)]))[0] as Fenced<Settled>;
     } catch (error) {
       if (outcome.type !== 'completed' || (error as { name?: string }).name !== 'DataCloneError') throw error;
-      const message = `The result of job ${flight.rec.id} (${flight.rec.name}) cannot be stored: return plain data (structured-cloneable), not functions or DOM nodes`;
-      res = (await settleAttempts(this.q.engine, [this.settleItem(flight, { type: 'failed', error: serializeError(new JobrailError(message)) })]))[0] as Fenced<Settled>;
+      res = (await settleAttempts(this.q.engine, [this.settleItem(flight, unstorableResult(flight.rec))]))[0] as Fenced<Settled>;
     }
     this.settled(flight, res);
   }
@@ -412,7 +385,7 @@ export class Dispatcher {
     const id = flight.rec.id;
     const rec = { ...res.value.job, data: flight.rec.data };
     if (rec.state !== 'retrying') this.q.backoffFns.delete(id);
-    this.emit(rec.state === 'completed' ? 'completed' : rec.state === 'failed' ? 'failed' : 'retrying', rec);
+    this.emit(endEvent(rec.state), rec);
   }
 
   private async progress(flight: Flight, value: unknown): Promise<void> {

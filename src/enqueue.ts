@@ -3,17 +3,17 @@ import type { NormalizedJobOptions } from './options.js';
 import { Writes, type Engine } from './store/engine.js';
 import { INLINE_MAX_BYTES, keptApart, measureData, type DataSize } from './store/payload.js';
 import { newUid, withKeys, type JobRecord } from './store/record.js';
+import { created } from './transitions.js';
 
 /** A job ready to insert: everything but the id and enqueue order, given in the transaction. */
 export type Draft = Omit<JobRecord, 'id' | 'seq'>;
 
 /** A new job; `size` (from `measureJobData`) decides where its data is kept, measured here if not given. */
 export function draftJob(queue: string, name: string, data: unknown, options: NormalizedJobOptions, now: number, size: DataSize = measureData(data, INLINE_MAX_BYTES)): Draft {
-  const draft: Draft = {
+  const draft: Draft = created({
     queue,
     name,
     data,
-    state: 'pending',
     priority: options.priority,
     attempts: 0,
     maxAttempts: options.maxAttempts,
@@ -32,7 +32,7 @@ export function draftJob(queue: string, name: string, data: unknown, options: No
     owner: undefined,
     leaseUntil: undefined,
     crashes: 0,
-  };
+  });
   if (!keptApart(size)) draft.inline = true;
   return draft;
 }

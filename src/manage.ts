@@ -1,6 +1,7 @@
 import type { Engine, Range } from './store/engine.js';
 import { prefix } from './store/engine.js';
-import { withKeys, type JobRecord } from './store/record.js';
+import type { JobRecord } from './store/record.js';
+import { revive } from './transitions.js';
 
 /** Deletes a job in any state; returns its last snapshot. */
 export function removeJob(engine: Engine, id: string): Promise<JobRecord | undefined> {
@@ -9,11 +10,6 @@ export function removeJob(engine: Engine, id: string): Promise<JobRecord | undef
     if (rec) await tx.delete(id);
     return rec;
   }, 'relaxed');
-}
-
-/** A dead-lettered job back to `pending`, attempts reset, ready now. */
-function revive(rec: JobRecord, now: number): JobRecord {
-  return withKeys({ ...rec, state: 'pending', attempts: 0, crashes: 0, runAt: now, ready: true, finishedAt: undefined, updatedAt: now, result: undefined });
 }
 
 /** Moves one `failed` job back to `pending`; undefined if it is not `failed`. */

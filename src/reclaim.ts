@@ -1,6 +1,7 @@
 import type { Engine } from './store/engine.js';
 import { prefix } from './store/engine.js';
-import { malformation, quarantine, withKeys, type JobRecord } from './store/record.js';
+import { malformation, type JobRecord } from './store/record.js';
+import { cutOff, holds, quarantine } from './transitions.js';
 import type { AliveOwners } from './lease.js';
 
 /**
@@ -33,20 +34,11 @@ export function reclaimOrphans(engine: Engine, now: number, alive: AliveOwners |
   }, 'relaxed');
 }
 
-/** The transition of an attempt that was cut off: it counts, and the job is runnable again at once. */
-export function cutOff(rec: JobRecord, now: number, message: string): JobRecord {
-  const error = { name: 'JobrailError', message };
-  const base = { ...rec, lease: undefined, owner: undefined, leaseUntil: undefined, updatedAt: now, error };
-  return withKeys(
-    rec.attempts >= rec.maxAttempts ? { ...base, state: 'failed', finishedAt: now } : { ...base, state: 'retrying', runAt: now, ready: true },
-  );
-}
-
 /** Gives a job this runner holds back to the queue (runner closing), fenced by its lease. */
 export function releaseJob(engine: Engine, id: string, lease: string, now: number): Promise<JobRecord | undefined> {
   return engine.write(async (tx) => {
     const rec = await tx.head(id);
-    if (!rec || rec.state !== 'processing' || rec.lease !== lease) return undefined;
+    if (!holds(rec, lease)) return undefined;
     const next = cutOff(rec, now, 'Attempt cut off: its runner was stopped before it finished');
     await tx.putHead(next);
     return next;

@@ -1,63 +1,12 @@
-import { backoffDelay } from './backoff.js';
+/**
+ * The writes of a running attempt's holder, each fenced by its lease: the outcome (the new
+ * record from `transitions.ts`, plus `removeOnComplete`), progress and time-lease renewals.
+ */
+import type { Outcome } from './outcome.js';
 import type { Engine, Tx } from './store/engine.js';
 import { prefix, Writes } from './store/engine.js';
-import { withKeys, type JobRecord } from './store/record.js';
-import type { BackoffFunction, SerializedError } from './types.js';
-
-/** How an attempt ended, as the runner saw it. */
-export type Outcome =
-  | { type: 'completed'; result: unknown }
-  | {
-      type: 'failed';
-      error: SerializedError;
-      /** `PermanentError`: no more retries. */
-      permanent?: boolean;
-      /** The attempt killed or hung its worker. */
-      crash?: boolean;
-      /**
-       * The attempt does not count (handler asked to retry later, or a `requiresNetwork`
-       * job failed while offline): the next one runs after this many ms.
-       */
-      uncountedDelay?: number;
-      /** A `requiresNetwork` job's fetch failed while the browser reported online. */
-      network?: boolean;
-    };
-
-export interface SettleContext {
-  now: number;
-  random: number;
-  maxCrashes: number;
-  /** The in-memory backoff function of a job added with one, if this tab knows it. */
-  backoffFn: BackoffFunction | undefined;
-}
-
-/**
- * The one place where an attempt's outcome becomes a state: completed, retrying (with its
- * backoff) or failed (dead letter). Pure.
- */
-export function applyOutcome(rec: JobRecord, outcome: Outcome, ctx: SettleContext): JobRecord {
-  // Network failures in a row are counted so that one which never clears (CORS) ends up counting.
-  const netMisses = outcome.type === 'failed' && outcome.network ? (rec.netMisses ?? 0) + 1 : undefined;
-  const base = { ...rec, lease: undefined, owner: undefined, leaseUntil: undefined, updatedAt: ctx.now, netMisses };
-  if (outcome.type === 'completed') {
-    return withKeys({ ...base, state: 'completed', result: outcome.result, finishedAt: ctx.now });
-  }
-  const error = outcome.error;
-  const crashes = rec.crashes + (outcome.crash ? 1 : 0);
-  if (outcome.uncountedDelay !== undefined && !outcome.permanent) {
-    return withKeys({ ...base, state: 'retrying', attempts: Math.max(0, rec.attempts - 1), error, runAt: ctx.now + outcome.uncountedDelay, ready: outcome.uncountedDelay <= 0 });
-  }
-  if (outcome.crash && crashes >= ctx.maxCrashes) {
-    const message = `Job "${rec.name}" killed or hung its worker ${String(crashes)} times (maxCrashes ${String(ctx.maxCrashes)}); last: ${error.message}`;
-    return withKeys({ ...base, state: 'failed', crashes, error: { name: 'JobrailError', message }, finishedAt: ctx.now });
-  }
-  if (outcome.permanent || rec.attempts >= rec.maxAttempts) {
-    return withKeys({ ...base, state: 'failed', crashes, error, finishedAt: ctx.now });
-  }
-  const policy = rec.opts.backoff.type === 'function' ? (ctx.backoffFn ?? { type: 'exponential' as const }) : rec.opts.backoff;
-  const wait = backoffDelay(policy, rec.attempts, error, ctx.random);
-  return withKeys({ ...base, state: 'retrying', crashes, error, runAt: ctx.now + wait, ready: wait <= 0 });
-}
+import type { JobRecord } from './store/record.js';
+import { applyOutcome, holds, type SettleContext } from './transitions.js';
 
 /** Applies `removeOnComplete` of a job that just completed, within its transaction. */
 async function retainCompleted(tx: Tx, rec: JobRecord, now: number): Promise<boolean> {
@@ -86,7 +35,7 @@ export type Fenced<T> = { ok: true; value: T } | { ok: false; current: JobRecord
  * Runs `change` on a job (read without its data) only if `lease` is still its lease and it is `processing`:
  * a runner that lost its lease can no longer complete, fail or update the job.
  */
-export function fencedWrite<T>(
+function fencedWrite<T>(
   engine: Engine,
   id: string,
   lease: string,
@@ -95,7 +44,7 @@ export function fencedWrite<T>(
 ): Promise<Fenced<T>> {
   return engine.write(async (tx): Promise<Fenced<T>> => {
     const rec = await tx.head(id);
-    if (!rec || rec.state !== 'processing' || rec.lease !== lease) return { ok: false, current: rec };
+    if (!holds(rec, lease)) return { ok: false, current: rec };
     return { ok: true, value: await change(tx, rec) };
   }, durability);
 }
@@ -128,25 +77,23 @@ export function settleAttempts(engine: Engine, items: SettleItem[]): Promise<Fen
  * writes are left there for the caller to await, so its next requests need not wait for them.
  */
 export async function settleWithin(tx: Tx, items: SettleItem[], pending?: Writes): Promise<Fenced<Settled>[]> {
-  {
-    // Read every job at once, then write without waiting for each write (requests run in order).
-    const heads = await Promise.all(items.map((item) => tx.head(item.id)));
-    const writes = pending ?? new Writes();
-    const out: Fenced<Settled>[] = [];
-    for (const [i, item] of items.entries()) {
-      const rec = heads[i];
-      if (!rec || rec.state !== 'processing' || rec.lease !== item.lease) {
-        out.push({ ok: false, current: rec });
-        continue;
-      }
-      const next = applyOutcome(rec, item.outcome, item.ctx);
-      writes.add(tx.putHead(next));
-      const removed = next.state === 'completed' && next.opts.removeOnComplete !== false ? await retainCompleted(tx, next, item.ctx.now) : false;
-      out.push({ ok: true, value: { job: next, removed } });
+  // Read every job at once, then write without waiting for each write (requests run in order).
+  const heads = await Promise.all(items.map((item) => tx.head(item.id)));
+  const writes = pending ?? new Writes();
+  const out: Fenced<Settled>[] = [];
+  for (const [i, item] of items.entries()) {
+    const rec = heads[i];
+    if (!holds(rec, item.lease)) {
+      out.push({ ok: false, current: rec });
+      continue;
     }
-    if (!pending) await writes.all();
-    return out;
+    const next = applyOutcome(rec, item.outcome, item.ctx);
+    writes.add(tx.putHead(next));
+    const removed = next.state === 'completed' && next.opts.removeOnComplete !== false ? await retainCompleted(tx, next, item.ctx.now) : false;
+    out.push({ ok: true, value: { job: next, removed } });
   }
+  if (!pending) await writes.all();
+  return out;
 }
 
 /** Extends a time lease; refused once the lease is lost. */

@@ -2,8 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { draftJob } from '../src/enqueue.js';
 import { JobrailError, PermanentError, serializeError, storageError } from '../src/errors.js';
 import { normalizeJobOptions } from '../src/options.js';
-import { cutOff } from '../src/reclaim.js';
-import { applyOutcome, type SettleContext } from '../src/settle.js';
+import { applyOutcome, cutOff, type SettleContext } from '../src/transitions.js';
 import { withKeys, type JobRecord } from '../src/store/record.js';
 import type { JobOptions } from '../src/types.js';
 

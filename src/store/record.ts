@@ -1,5 +1,5 @@
 import type { StoredOptions } from '../options.js';
-import type { Job, JobState, SerializedError } from '../types.js';
+import { JOB_STATES, type Job, type JobState, type SerializedError } from '../types.js';
 import type { Tx } from './engine.js';
 
 /** A job as stored: the public snapshot plus lease, ordering and index fields. */
@@ -148,7 +148,7 @@ export function toJob(rec: JobRecord): Job {
  */
 export function malformation(rec: Partial<JobRecord> & Record<string, unknown>): string | undefined {
   if (typeof rec.name !== 'string' || rec.name.length === 0) return 'it has no job name';
-  if (!['pending', 'processing', 'completed', 'retrying', 'failed'].includes(rec.state as string)) return `its state ${JSON.stringify(rec.state)} is unknown`;
+  if (!JOB_STATES.includes(rec.state as JobState)) return `its state ${JSON.stringify(rec.state)} is unknown`;
   if (typeof rec.seq !== 'number') return 'it has no enqueue order (seq)';
   for (const field of ['priority', 'attempts', 'maxAttempts', 'runAt', 'createdAt'] as const) {
     if (typeof rec[field] !== 'number' || Number.isNaN(rec[field])) return `its \`${field}\` is not a number`;
@@ -156,30 +156,4 @@ export function malformation(rec: Partial<JobRecord> & Record<string, unknown>):
   const opts = rec.opts as Partial<JobRecord['opts']> | undefined;
   if (!opts || typeof opts !== 'object' || !opts.backoff || typeof opts.backoff !== 'object') return 'its stored options are missing';
   return undefined;
-}
-
-/** A record that cannot run, moved to `failed` with the reason, its fields made safe to index. */
-export function quarantine(rec: Partial<JobRecord> & { id: string }, reason: string, now: number): JobRecord {
-  const num = (v: unknown, d: number) => (typeof v === 'number' && !Number.isNaN(v) ? v : d);
-  const opts = rec.opts && typeof rec.opts === 'object' && rec.opts.backoff ? rec.opts : { backoff: { type: 'exponential' as const }, timeout: undefined, requiresNetwork: false, removeOnComplete: false };
-  return withKeys({
-    ...(rec as JobRecord),
-    name: typeof rec.name === 'string' && rec.name.length > 0 ? rec.name : '(unnamed)',
-    state: 'failed',
-    seq: num(rec.seq, 0),
-    priority: num(rec.priority, 0),
-    attempts: num(rec.attempts, 0),
-    maxAttempts: num(rec.maxAttempts, 1),
-    runAt: num(rec.runAt, now),
-    createdAt: num(rec.createdAt, now),
-    updatedAt: now,
-    finishedAt: now,
-    opts,
-    ready: false,
-    lease: undefined,
-    owner: undefined,
-    leaseUntil: undefined,
-    crashes: num(rec.crashes, 0),
-    error: { name: 'JobrailError', message: `Stored job ${rec.id} cannot run: ${reason}. It was not run; inspect it, then remove() it or add a corrected job.` },
-  });
 }

@@ -1,5 +1,7 @@
 import { claimJobs, type ClaimRequest } from '../../src/claim.js';
-import { settleAttempts, type Fenced, type Outcome, type SettleContext, type Settled } from '../../src/settle.js';
+import type { Outcome } from '../../src/outcome.js';
+import { settleAttempts, type Fenced, type Settled } from '../../src/settle.js';
+import type { SettleContext } from '../../src/transitions.js';
 import type { Engine } from '../../src/store/engine.js';
 import type { JobRecord } from '../../src/store/record.js';
 

@@ -1,7 +1,5 @@
 import type { QueueInternals } from './internals.js';
-
-/** Meta key of the schedules table (see schedule.ts). */
-export const SCHEDULES_META_KEY = 'schedules';
+import { SCHEDULES_META_KEY } from './store/schema.js';
 
 function report(error: unknown): void {
   const g = globalThis as { reportError?: (e: unknown) => void };

@@ -9,11 +9,11 @@
  */
 import type { Cron } from 'croner';
 import { cronModule, loadCron } from './cron.js';
-import { SCHEDULES_META_KEY } from './schedule-starter.js';
 import { checkCloneable, draftJob, insertJobs, measureJobData, type Draft } from './enqueue.js';
 import { checkJobName, checkJobOptions, describe, isPlainObject, normalizeJobOptions, type StoredOptions } from './options.js';
 import type { QueueInternals } from './internals.js';
 import type { Engine, Tx } from './store/engine.js';
+import { SCHEDULES_META_KEY } from './store/schema.js';
 import { toJob, type JobRecord } from './store/record.js';
 import type { Backoff, BackoffFunction, JobOptions } from './types.js';
 

@@ -15,6 +15,8 @@ export const DB_VERSION = 2;
 
 export const JOBS = 'jobs';
 export const META = 'meta';
+/** Key of the schedules table in the meta store (see `schedule.ts`). */
+export const SCHEDULES_META_KEY = 'schedules';
 /** Job data kept apart from its job (Blobs, large data; see `payload.ts`), keyed by job id. */
 export const PAYLOADS = 'payloads';
 

@@ -1,5 +1,5 @@
 import { compareKeys, prefix, Writes, type Engine, type Key, type Tx } from './store/engine.js';
-import { isWaiting, jobUid, malformation, type JobRecord } from './store/record.js';
+import { isWaiting, malformation, newUid, type JobRecord } from './store/record.js';
 import { claim, promote, quarantine, reindex } from './transitions.js';
 
 export interface ClaimRequest {
@@ -21,6 +21,25 @@ const PROMOTE_BATCH = 256;
 
 /** Candidates read beyond what a claim asks for: room for stale or malformed entries. */
 const READ_AHEAD = 4;
+
+/** Meta key of the database's own random id, created by the first claim that needs it. */
+const DATABASE_ID = 'databaseId';
+
+/**
+ * The record's `uid`, or for a record stored without one (by an older version) an id made
+ * from the database's random id and the job id: unique across databases, and a deleted and
+ * recreated database gets a new one. The caller stores it in the record, so every later
+ * attempt reads the same value; no record is rewritten at upgrade.
+ */
+async function jobUid(tx: Tx, rec: JobRecord): Promise<string> {
+  if (rec.uid !== undefined) return rec.uid;
+  let dbId = await tx.getMeta<string>(DATABASE_ID);
+  if (dbId === undefined) {
+    dbId = newUid();
+    await tx.putMeta(DATABASE_ID, dbId);
+  }
+  return `${dbId}/${rec.id}`;
+}
 
 /** Sliding window of start times kept in meta, shared by every tab. */
 async function takeLimiterSlot(tx: Tx, now: number, limiter: { max: number; duration: number }): Promise<number | undefined> {

@@ -1,6 +1,5 @@
 import type { StoredOptions } from '../options.js';
 import { JOB_STATES, type Job, type JobState, type SerializedError } from '../types.js';
-import type { Tx } from './engine.js';
 
 /** A job as stored: the public snapshot plus lease, ordering and index fields. */
 export interface JobRecord {
@@ -23,7 +22,7 @@ export interface JobRecord {
   /**
    * Random id given when the job is added, unique across devices and databases (the `id` is
    * a per-database counter). Absent on records stored by versions before it; a claim gives
-   * them one (see `jobUid`).
+   * them one (see `jobUid` in claim.ts).
    */
   uid?: string;
   /** Enqueue order, from a counter in the same transaction as the insert. */
@@ -72,28 +71,9 @@ export function newUid(): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-/** Meta key of the database's own random id, created by the first claim that needs it. */
-const DATABASE_ID = 'databaseId';
-
-/**
- * The record's `uid`, or for a record stored without one (by an older version) an id made
- * from the database's random id and the job id: unique across databases, and a deleted and
- * recreated database gets a new one. The caller stores it in the record, so every later
- * attempt reads the same value; no record is rewritten at upgrade.
- */
-export async function jobUid(tx: Tx, rec: JobRecord): Promise<string> {
-  if (rec.uid !== undefined) return rec.uid;
-  let dbId = await tx.getMeta<string>(DATABASE_ID);
-  if (dbId === undefined) {
-    dbId = newUid();
-    await tx.putMeta(DATABASE_ID, dbId);
-  }
-  return `${dbId}/${rec.id}`;
-}
-
 /**
  * `ctx.idempotencyKey` of an attempt: the user's key, else the job's `uid` (which a claim
- * always sets, see `jobUid`). The one place a handler's key is made.
+ * always sets, see `jobUid` in claim.ts). The one place a handler's key is made.
  */
 export function handlerKey(rec: JobRecord): string {
   const key = rec.idempotencyKey ?? rec.uid;

@@ -20,6 +20,9 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     environment: 'node',
     setupFiles: ['test/setup.ts'],
+    // A guard against hangs, not a speed target: the bulk tests (1,000+ jobs in fake-indexeddb)
+    // take over 5 s on a loaded 2-core machine.
+    testTimeout: 20_000,
     coverage: {
       provider: 'v8',
       include: ['src/**/*.ts'],

@@ -1,0 +1,140 @@
+/**
+ * A runner's outcome batching: outcomes that arrive close together are written in one
+ * transaction, which also claims the slots they free, and each is announced once written.
+ */
+import { claimWithin, type ClaimRequest, type Claimed } from './claim.js';
+import { nextTask } from './environment.js';
+import type { Flight } from './flights.js';
+import type { QueueInternals } from './internals.js';
+import { unstorableResult, type Outcome } from './outcome.js';
+import { settleAttempts, settleWithin, type Fenced, type SettleItem, type Settled } from './settle.js';
+import { Writes } from './store/engine.js';
+import type { JobRecord } from './store/record.js';
+import { endEvent } from './transitions.js';
+import type { JobEventName } from './types.js';
+
+/** What the batching needs from the runner's loop. */
+export interface SettleHooks {
+  /** Attempts in flight now (those whose outcome waits here included). */
+  inFlight(): number;
+  /** How many slots a batch of `settling` outcomes frees for claiming (0 while stopping). */
+  freeAfter(settling: number): number;
+  claimRequest(): ClaimRequest;
+  token(): string;
+  /** Launches what the claim of a batch returned. */
+  claimed(res: Claimed): Promise<unknown>;
+  emit(event: JobEventName, rec: JobRecord): void;
+}
+
+interface Waiting {
+  flight: Flight;
+  outcome: Outcome;
+  resolve(): void;
+  reject(e: unknown): void;
+}
+
+export class SettleBatch {
+  private readonly waiting: Waiting[] = [];
+  private settling = false;
+  /** The settle loop running now, if any: `stop()` waits for it (it may claim and release). */
+  private flushing: Promise<void> = Promise.resolve();
+  private readonly token = () => this.hooks.token();
+
+  constructor(
+    private readonly q: QueueInternals,
+    private readonly maxCrashes: number,
+    private readonly hooks: SettleHooks,
+  ) {}
+
+  /** True while a batch is being gathered or written. */
+  get busy(): boolean {
+    return this.settling;
+  }
+
+  /** Resolves once the batch being written now, if any, is done. */
+  idle(): Promise<void> {
+    return this.flushing;
+  }
+
+  /** Records one attempt's outcome with the others that arrive meanwhile. */
+  settle(flight: Flight, outcome: Outcome): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.waiting.push({ flight, outcome, resolve, reject });
+      if (this.settling) return;
+      this.settling = true;
+      this.flushing = this.gather().then(() => this.flush());
+    });
+  }
+
+  /**
+   * Waits for the next task unless every attempt in flight has its outcome waiting. Jobs
+   * claimed together often finish together, a few promise turns or worker replies apart:
+   * gathered, they share one transaction instead of each settling (and refilling its slot)
+   * alone.
+   */
+  private gather(): Promise<void> {
+    return this.waiting.length >= this.hooks.inFlight() ? Promise.resolve() : nextTask();
+  }
+
+  /** Writes every outcome waiting now in one transaction; outcomes arriving meanwhile wait for the next. */
+  private async flush(): Promise<void> {
+    try {
+      while (this.waiting.length > 0) {
+        const batch = this.waiting.splice(0, this.waiting.length);
+        const items = batch.map((p) => this.item(p.flight, p.outcome));
+        // The slots these attempts free are claimed again in the same transaction: one
+        // transaction per batch of jobs in a busy queue, not one to settle and one to claim.
+        const free = this.hooks.freeAfter(batch.length);
+        try {
+          const { results, next } = await this.q.engine.write(async (tx) => {
+            // The claim's reads follow the settle's writes without waiting for them: requests run in order.
+            const writes = new Writes();
+            const settledNow = await settleWithin(tx, items, writes);
+            const claim = free > 0 ? await claimWithin(tx, this.hooks.claimRequest(), free, this.token) : undefined;
+            await writes.all();
+            return { results: settledNow, next: claim };
+          }, 'relaxed');
+          batch.forEach((p, i) => this.settled(p.flight, results[i] as Fenced<Settled>));
+          for (const p of batch) p.resolve();
+          if (next) await this.hooks.claimed(next);
+        } catch {
+          // One bad outcome (e.g. a result that cannot be stored) fails the whole batch: retry one by one.
+          for (const p of batch) await this.alone(p.flight, p.outcome).then(p.resolve, p.reject);
+        }
+      }
+    } finally {
+      this.settling = false;
+    }
+  }
+
+  private item(flight: Flight, outcome: Outcome): SettleItem {
+    const { env } = this.q;
+    const id = flight.rec.id;
+    return {
+      id,
+      lease: flight.lease,
+      outcome,
+      ctx: { now: env.now(), random: env.random(), maxCrashes: this.maxCrashes, backoffFn: this.q.backoffFns.get(id) ?? this.q.defaultBackoffFn },
+    };
+  }
+
+  private async alone(flight: Flight, outcome: Outcome): Promise<void> {
+    let res: Fenced<Settled>;
+    try {
+      res = (await settleAttempts(this.q.engine, [this.item(flight, outcome)]))[0] as Fenced<Settled>;
+    } catch (error) {
+      if (outcome.type !== 'completed' || (error as { name?: string }).name !== 'DataCloneError') throw error;
+      res = (await settleAttempts(this.q.engine, [this.item(flight, unstorableResult(flight.rec))]))[0] as Fenced<Settled>;
+    }
+    this.settled(flight, res);
+  }
+
+  /** Announces a recorded outcome; a refused one (lease lost) is silently dropped. */
+  private settled(flight: Flight, res: Fenced<Settled>): void {
+    if (!res.ok) return;
+    const id = flight.rec.id;
+    const rec = { ...res.value.job, data: flight.rec.data };
+    if (rec.state !== 'retrying') this.q.backoffFns.delete(id);
+    this.hooks.emit(endEvent(rec.state), rec);
+  }
+}

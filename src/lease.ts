@@ -1,4 +1,5 @@
 import { randomToken, type Environment } from './environment.js';
+import { registerRunner, runnerLockPrefix } from './runners.js';
 
 /** Time lease when Web Locks are missing: the holder renews at a third of it. */
 export const DEFAULT_LEASE_MS = 10_000;
@@ -22,10 +23,11 @@ export class RunnerLease {
   private release: (() => void) | undefined;
   private disposed = false;
   private readonly prefix: string;
+  private unregister: (() => void) | undefined;
 
   constructor(private readonly queue: string, private readonly env: Environment) {
     this.owner = randomToken(env);
-    this.prefix = `jobrail:${queue}:runner:`;
+    this.prefix = runnerLockPrefix(queue);
   }
 
   get usesLocks(): boolean {
@@ -34,6 +36,7 @@ export class RunnerLease {
 
   /** Takes the runner's lock; resolves once it is held. */
   async acquire(): Promise<void> {
+    if (!this.disposed) this.unregister ??= registerRunner(this.queue, this);
     const locks = this.env.locks;
     if (!locks || this.release) return;
     await new Promise<void>((granted) => {
@@ -75,6 +78,8 @@ export class RunnerLease {
 
   dispose(): void {
     this.disposed = true;
+    this.unregister?.();
+    this.unregister = undefined;
     this.release?.();
     this.release = undefined;
   }

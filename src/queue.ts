@@ -5,6 +5,7 @@ import { EventHub, type MessageChannelLike, type QueueMessage } from './events.j
 import { countJobs, getJob, listJobs } from './inspect.js';
 import { INTERNALS, type QueueInternals } from './internals.js';
 import { LocalChannel } from './local-channel.js';
+import { countRunners } from './runners.js';
 import { cleanJobs, readPaused, removeJob, retryAllFailed, retryJob, setPaused } from './manage.js';
 import { checkJobName, checkJobOptions, checkNumber, describe, isPlainObject, normalizeJobOptions } from './options.js';
 import type { ScheduleInfo, ScheduleJobOptions, ScheduleSpec } from './schedule.js';
@@ -104,6 +105,13 @@ export interface Queue<M extends JobMap = JobMap> {
   pause(): Promise<void>;
   resume(): Promise<void>;
   isPaused(): Promise<boolean>;
+  /**
+   * How many runners (`startWorkers`, a service-worker drain) run this queue now, in every
+   * tab and worker of the origin — read from the Web Locks runners hold. Where Web Locks are
+   * missing, only this tab's runners are known. 0 means added jobs wait until a page runs the
+   * queue (or Background Sync drains it).
+   */
+  runners(): Promise<number>;
   /**
    * Creates or replaces (upserts) the repeatable job `id`: every tick adds one job `name`
    * with `data` and `options`, exactly one per tick however many tabs are open. Ticks fire
@@ -480,6 +488,10 @@ class JobQueue<M extends JobMap> implements Queue<M> {
 
   isPaused(): Promise<boolean> {
     return this.guard('read the paused flag', () => readPaused(this.engine));
+  }
+
+  runners(): Promise<number> {
+    return this.guard('count the runners', () => countRunners(this.name, this.env));
   }
 
   async schedule<N extends keyof M & string>(id: string, spec: ScheduleSpec, name: N, data?: M[N], options?: ScheduleJobOptions): Promise<ScheduleInfo<M[N], N>> {

@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { fakeLocks } from './helpers/locks.js';
 import { JobFailedError, JobrailError, PermanentError, startWorkers, type Job, type QueueChange } from '../src/index.js';
 import { STORAGES, deferred, nextDrained, nextEvent, openTest, record } from './helpers/queues.js';
 
@@ -172,6 +173,19 @@ describe.each(STORAGES)('two queue objects of one name, like two tabs (%s storag
     ]);
   });
 
+  it('counts the runners of the queue from either tab, and none once they stop', async () => {
+    const { a, b } = await twoTabs(storage);
+    expect(await b.runners()).toBe(0);
+    const first = startWorkers(a, { handlers: { work: (n) => n } });
+    const second = startWorkers(a, { handlers: { work: (n) => n } });
+    await Promise.all([first.ready, second.ready]);
+    expect(await b.runners()).toBe(2);
+    await first.stop();
+    expect(await b.runners()).toBe(1);
+    await a.close();
+    expect(await b.runners()).toBe(0);
+  });
+
   it('counts concurrency across tabs: a second runner claims nothing while the first holds the only slot', async () => {
     const { a, b } = await twoTabs(storage);
     const gate = deferred();
@@ -207,5 +221,23 @@ describe.each(STORAGES)('two queue objects of one name, like two tabs (%s storag
     for (const job of jobs) await b.waitFor(job.id);
     expect([...runs.values()].map((tabs) => tabs.length)).toEqual(Array.from({ length: 20 }, () => 1));
     expect(await a.counts()).toMatchObject({ completed: 20, processing: 0 });
+  });
+});
+
+describe('runners() with Web Locks', () => {
+  it('counts runners of other tabs and workers from the locks they hold, once each', async () => {
+    const locks = fakeLocks();
+    const t = await openTest<Jobs>('indexeddb', { environment: { locks } });
+    const runner = startWorkers(t.queue, { handlers: { work: (n) => n } });
+    await runner.ready;
+    // A runner in another tab, with one of its workers, holds these.
+    const release = deferred();
+    void locks.request(`jobrail:${t.name}:runner:other-tab`, () => release.promise);
+    void locks.request(`jobrail:${t.name}:runner:other-tab/worker:1`, () => release.promise);
+    void locks.request(`jobrail:not-${t.name}:runner:x`, () => release.promise);
+    expect(await t.queue.runners()).toBe(2);
+    release.resolve();
+    await runner.stop();
+    await vi.waitFor(async () => expect(await t.queue.runners()).toBe(0));
   });
 });

@@ -16,7 +16,8 @@ mkdirSync('screenshots', { recursive: true });
 async function open(page: Page, query = ''): Promise<void> {
   await page.goto(`/e2e/pages/dashboard.html${query}`);
   await expect(page.locator('body')).toHaveAttribute('data-ready', 'true');
-  await expect(page.locator('jobrail-dashboard').locator('.run-state')).toHaveText(/Running|Paused/);
+  // Known once the first read is in: paused or not, runners or none.
+  await expect(page.locator('jobrail-dashboard').locator('.run-state')).toHaveAttribute('data-run', /^(running|paused|none|offline)$/);
 }
 
 const dash = (page: Page) => page.locator('jobrail-dashboard');
@@ -265,29 +266,164 @@ test('pause and resume reach every tab', async ({ page, context }) => {
   expect(errors).toEqual([]);
 });
 
-test('readable in light and dark colour schemes', async ({ page }) => {
-  await page.emulateMedia({ colorScheme: 'light' });
+test('says only what it knows: no runner open, running, offline, paused, and no runner again', async ({ page, context }) => {
+  const errors = trackErrors(page);
+  await open(page);
+  const runState = dash(page).locator('.run-state');
+  // A page that runs nothing must not claim the queue is running.
+  await expect(runState).toHaveText('No runner open');
+  await page.evaluate(() => (window as unknown as TestWindow).e2e.startRunner());
+  await expect(runState).toHaveText('Running');
+  await expect(runState).toHaveAttribute('title', '1 runner in open tabs.');
+
+  // Another tab without a runner of its own sees the first tab's runner (its Web Lock).
+  const other = await context.newPage();
+  await open(other);
+  await expect(dash(other).locator('.run-state')).toHaveText('Running');
+
+  await context.setOffline(true);
+  await expect(runState).toHaveText('Offline: network jobs wait');
+  await context.setOffline(false);
+  await expect(runState).toHaveText('Running');
+
+  await dash(page).getByRole('button', { name: 'Pause queue' }).click();
+  await expect(runState).toHaveText('Paused');
+  await dash(page).getByRole('button', { name: 'Resume queue' }).click();
+  await expect(runState).toHaveText('Running');
+
+  await page.evaluate(() => (window as unknown as TestWindow).e2e.stopRunner());
+  await expect(runState).toHaveText('No runner open');
+  await expect(dash(other).locator('.run-state')).toHaveText('No runner open');
+  expect(errors).toEqual([]);
+});
+
+test('a retrying job shows no progress from its failed attempt; a completed one no red error from it', async ({ page }) => {
+  const errors = trackErrors(page);
   await open(page);
   await page.evaluate(async () => {
     const { e2e } = window as unknown as TestWindow;
-    await e2e.queue.addBulk([
-      { name: 'ok', data: { n: 1 } },
-      { name: 'permanent', data: { message: 'HTTP 410 Gone' } },
-      { name: 'slow', data: { ms: 60_000 } },
-      { name: 'ok', data: { n: 2 } },
-    ]);
-    await e2e.startRunner(1);
+    await e2e.startRunner();
+    await e2e.queue.add('flaky', null, { backoff: { type: 'fixed', delay: 3000 } });
   });
-  await expect(count(page, 'failed')).toHaveText('1');
-  const colours = () =>
-    dash(page).evaluate((el) => {
-      const style = getComputedStyle(el);
-      return { bg: style.backgroundColor, fg: style.color };
-    });
-  expect(await colours()).toEqual({ bg: 'rgb(255, 255, 255)', fg: 'rgb(31, 35, 40)' });
-  await dash(page).screenshot({ path: 'screenshots/dashboard-light.png' });
+  const row = rows(page).first();
+  await expect(row).toHaveAttribute('data-state', 'retrying');
+  // Hold the retry until the row has been looked at.
+  await page.evaluate(() => (window as unknown as TestWindow).e2e.stopRunner());
+  await page.evaluate(() => (window as unknown as TestWindow).e2e.dashboard.refresh());
+  await expect(row).toHaveAttribute('data-state', 'retrying');
+  expect(await page.evaluate(async () => (await (window as unknown as TestWindow).e2e.queue.list())[0]?.progress)).toBe(0.67);
+  await expect(row.locator('td.progress progress')).toBeHidden();
+  await expect(row.locator('td.progress')).toHaveText('—');
+  await expect(row.locator('td.error')).toHaveText('Error: first attempt fails');
+  await expect(row.locator('td.error')).not.toHaveAttribute('data-earlier', '');
+  expect(await row.locator('td.error').evaluate((td) => getComputedStyle(td).color)).toBe('rgb(209, 36, 47)');
 
-  await page.emulateMedia({ colorScheme: 'dark' });
-  expect(await colours()).toEqual({ bg: 'rgb(13, 17, 23)', fg: 'rgb(230, 237, 243)' });
-  await dash(page).screenshot({ path: 'screenshots/dashboard-dark.png' });
+  await page.evaluate(() => (window as unknown as TestWindow).e2e.startRunner());
+  await expect(row).toHaveAttribute('data-state', 'completed');
+  expect(await page.evaluate(async () => (await (window as unknown as TestWindow).e2e.queue.list())[0]?.error?.message)).toBe('first attempt fails');
+  // The earlier failure is still said, as an earlier attempt's and not in the colour of failure.
+  const error = row.locator('td.error');
+  await expect(error).toHaveText('Earlier attempt: Error: first attempt fails');
+  await expect(error).toHaveAttribute('data-earlier', '');
+  expect(await error.evaluate((td) => getComputedStyle(td).color)).toBe('rgb(89, 99, 110)');
+  await expect(row.locator('td.progress')).toContainText('100%');
+  expect(errors).toEqual([]);
 });
+
+test('the status line says what the last action did, and lets it go', async ({ page }) => {
+  const errors = trackErrors(page);
+  await open(page);
+  const message = dash(page).locator('.message');
+  await page.evaluate(async () => {
+    const { e2e } = window as unknown as TestWindow;
+    await e2e.queue.addBulk([
+      { name: 'permanent', data: { message: 'no (1)' } },
+      { name: 'permanent', data: { message: 'no (2)' } },
+    ]);
+    await e2e.startRunner();
+  });
+  await expect(count(page, 'failed')).toHaveText('2');
+  await stateSelect(page).selectOption('failed');
+  await expect(rows(page)).toHaveCount(2);
+
+  await rows(page).first().getByRole('button', { name: /^Remove / }).click();
+  await expect(message).toHaveText(/^Job permanent \S+ removed\.$/);
+  // A new view: what the earlier action said no longer applies.
+  await stateSelect(page).selectOption('all');
+  await expect(message).toHaveText('');
+
+  await stateSelect(page).selectOption('failed');
+  await dash(page).getByRole('button', { name: 'Remove all failed' }).click();
+  await expect(message).toHaveText('1 failed job removed.');
+  // And a confirmation goes away by itself (after 8 s).
+  await expect(message).toHaveText('', { timeout: 15_000 });
+  expect(errors).toEqual([]);
+});
+
+/** Jobs in every state, with long data and errors: what the screenshots show. */
+async function seed(page: Page): Promise<void> {
+  await page.evaluate(async () => {
+    const { e2e } = window as unknown as TestWindow;
+    await e2e.queue.addBulk([
+      { name: 'ok', data: { n: 1, to: 'ada@example.com', subject: 'Landed safely, see you soon!' } },
+      { name: 'permanent', data: { message: 'HTTP 410 Gone: the upload URL https://uploads.example.com/v1/photos/8f3a2c expired' } },
+      { name: 'flaky', data: { photo: 'IMG_2041.jpg' }, options: { backoff: { type: 'fixed', delay: 600_000 } } },
+      { name: 'hold', data: { upload: 'IMG_2040.jpg', bytes: 2_400_000 }, options: { priority: 5 } },
+      { name: 'ok', data: { n: 2 } },
+      { name: 'later', data: { note: 'runs in an hour' }, options: { delay: 3_600_000 } },
+    ]);
+    await e2e.startRunner(2);
+  });
+  await expect(count(page, 'completed')).toHaveText('2');
+  await expect(count(page, 'failed')).toHaveText('1');
+  await expect(count(page, 'retrying')).toHaveText('1');
+  await expect(rows(page).locator('td.progress').filter({ hasText: '40%' })).toHaveCount(1);
+}
+
+const COLOURS = {
+  light: { bg: 'rgb(255, 255, 255)', fg: 'rgb(31, 35, 40)' },
+  dark: { bg: 'rgb(13, 17, 23)', fg: 'rgb(230, 237, 243)' },
+} as const;
+
+for (const scheme of ['light', 'dark'] as const) {
+  for (const width of [390, 1280]) {
+    test(`at ${String(width)} px in the ${scheme} colour scheme, shows every job without sideways scrolling`, async ({ browser }) => {
+      // The scheme is a context option (prefers-color-scheme), honoured by every engine.
+      const context = await browser.newContext({ colorScheme: scheme, viewport: { width, height: 900 } });
+      const page = await context.newPage();
+      const errors = trackErrors(page);
+      await open(page);
+      await seed(page);
+      expect(await dash(page).evaluate((el) => ({ bg: getComputedStyle(el).backgroundColor, fg: getComputedStyle(el).color }))).toEqual(COLOURS[scheme]);
+
+      const shot = `dashboard-${String(width)}-${scheme}.png`;
+      await dash(page).screenshot({ path: `screenshots/${shot}`, animations: 'disabled' });
+      const layout = await dash(page).evaluate((el) => {
+        const root = el.shadowRoot as ShadowRoot;
+        const wrap = root.querySelector('.table-wrap') as HTMLElement;
+        const box = el.getBoundingClientRect();
+        const rowBoxes = [...root.querySelectorAll('tbody tr')].map((tr) => tr.getBoundingClientRect());
+        return {
+          page: document.documentElement.scrollWidth,
+          wrap: { scroll: wrap.scrollWidth, client: wrap.clientWidth },
+          right: box.right,
+          rows: rowBoxes.map((r) => ({ right: r.right, height: r.height })),
+        };
+      });
+      expect(layout.page).toBeLessThanOrEqual(width);
+      expect(layout.wrap.scroll).toBeLessThanOrEqual(layout.wrap.client);
+      expect(layout.rows).toHaveLength(6);
+      for (const row of layout.rows) {
+        expect(row.right).toBeLessThanOrEqual(layout.right);
+        // At 390 px a card of a few lines (rows were ~250 px tall in a table scrolled sideways).
+        if (width < 600) expect(row.height).toBeLessThanOrEqual(180);
+      }
+      if (width < 600) await expect(dash(page).locator('thead')).toBeHidden();
+
+      // The README's pictures: refreshed on purpose, not by every test run.
+      if (process.env.UPDATE_DOCS_SCREENSHOTS) await dash(page).screenshot({ path: `docs/${shot}`, animations: 'disabled' });
+      expect(errors).toEqual([]);
+      await context.close();
+    });
+  }
+}

@@ -30,6 +30,17 @@ const handlers: Handlers = {
     if (failing) throw new Error((data as { message: string }).message);
     return 'recovered';
   },
+  // Reports progress, then fails its first attempt: the retrying row must not keep that progress.
+  flaky: async (_data, ctx) => {
+    await ctx.progress(0.67);
+    if (ctx.attempt === 1) throw new Error('first attempt fails');
+    return 'second attempt';
+  },
+  // Runs until its signal aborts, with some progress to show.
+  hold: async (_data, ctx) => {
+    await ctx.progress(0.4);
+    await new Promise((_resolve, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)));
+  },
   permanent: async (data) => {
     throw new PermanentError((data as { message: string }).message);
   },

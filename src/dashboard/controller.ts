@@ -49,7 +49,7 @@ export interface ControllerHost {
 export function isQueue(value: unknown): value is AnyQueue {
   if (!value || typeof value !== 'object') return false;
   const q = value as Record<string, unknown>;
-  return ['list', 'counts', 'on', 'isPaused', 'pause', 'resume', 'retry', 'retryFailed', 'remove', 'clean'].every((m) => typeof q[m] === 'function');
+  return ['list', 'counts', 'on', 'isPaused', 'runners', 'pause', 'resume', 'retry', 'retryFailed', 'remove', 'clean'].every((m) => typeof q[m] === 'function');
 }
 
 /** Total jobs the query can page through, when counts tell (not with a name filter). */
@@ -72,6 +72,10 @@ export class QueueController {
   loaded: Loaded | undefined;
   /** From the last read, then kept current by `paused`/`resumed` events. */
   paused: boolean | undefined;
+  /** Runners of the queue in every tab (`queue.runners()`), re-read with every read and every tick. */
+  runners: number | undefined;
+  /** The browser's network state (`navigator.onLine`, then its `online`/`offline` events). */
+  online = true;
   /** Job names seen, for the name filter's suggestions (at most 100). */
   readonly names = new Set<string>();
   readonly completions = new SlidingCounter(THROUGHPUT_WINDOW_MS);
@@ -89,8 +93,29 @@ export class QueueController {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private refreshing: Promise<void> | undefined;
   private lastRefreshAt = 0;
+  private countingRunners = false;
 
   constructor(private readonly host: ControllerHost) {}
+
+  /** Re-reads how many runners run the queue (a Web Locks query, no store read). */
+  pollRunners(): void {
+    const q = this.queue;
+    if (!q || this.countingRunners) return;
+    const generation = this.generation;
+    this.countingRunners = true;
+    q.runners().then(
+      (n) => {
+        this.countingRunners = false;
+        if (generation !== this.generation || n === this.runners) return;
+        this.runners = n;
+        this.host.requestUpdate();
+      },
+      () => {
+        // Reported by the next read if the queue itself fails; a count is not worth an error.
+        this.countingRunners = false;
+      },
+    );
+  }
 
   /** Shows `q` (never closed by the controller). */
   use(q: AnyQueue): void {
@@ -176,6 +201,7 @@ export class QueueController {
     this.queue = q;
     this.loaded = undefined;
     this.paused = undefined;
+    this.runners = undefined;
     this.completions.clear();
     this.names.clear();
     try {
@@ -193,6 +219,7 @@ export class QueueController {
         }),
       );
       this.unsubscribers.push(q.on('drained', () => this.invalidate()));
+      this.watchOnline();
       this.unsubscribers.push(q.on('changed', () => this.invalidate()));
       for (const [event, paused] of [['paused', true], ['resumed', false]] as const) {
         this.unsubscribers.push(
@@ -213,6 +240,22 @@ export class QueueController {
     this.host.attached();
     this.host.requestUpdate();
     this.invalidate(true);
+  }
+
+  private watchOnline(): void {
+    const nav = (globalThis as { navigator?: Navigator }).navigator;
+    this.online = nav && typeof nav.onLine === 'boolean' ? nav.onLine : true;
+    if (typeof globalThis.addEventListener !== 'function') return;
+    const update = () => {
+      this.online = nav?.onLine ?? true;
+      this.host.requestUpdate();
+    };
+    globalThis.addEventListener('online', update);
+    globalThis.addEventListener('offline', update);
+    this.unsubscribers.push(() => {
+      globalThis.removeEventListener('online', update);
+      globalThis.removeEventListener('offline', update);
+    });
   }
 
   private rememberName(name: string): void {
@@ -243,9 +286,10 @@ export class QueueController {
     let counts: Record<JobState, number>;
     let jobs: Job[];
     let paused: boolean;
+    let runners: number;
     try {
       this.loads += 1;
-      [counts, jobs, paused] = await Promise.all([q.counts(), q.list(listOptions(query, size + 1, page * size)), q.isPaused()]);
+      [counts, jobs, paused, runners] = await Promise.all([q.counts(), q.list(listOptions(query, size + 1, page * size)), q.isPaused(), q.runners()]);
     } catch (error) {
       if (call === this.call) this.host.report('read the queue', error);
       return;
@@ -262,6 +306,7 @@ export class QueueController {
       return this.load();
     }
     this.paused = paused;
+    this.runners = runners;
     for (const job of jobs) this.rememberName(job.name);
     this.loaded = { query, counts, jobs: jobs.slice(0, size), hasNext: jobs.length > size };
     this.host.requestUpdate();

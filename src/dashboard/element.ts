@@ -22,6 +22,8 @@ export interface DashboardErrorDetail {
 }
 
 const DEFAULT_PAGE_SIZE = 20;
+/** A confirmation in the status line goes away after this long (errors stay until the next action). */
+export const MESSAGE_MS = 8000;
 const MAX_PAGE_SIZE = 500;
 
 const Base: typeof HTMLElement = typeof HTMLElement === 'undefined' ? (class {} as unknown as typeof HTMLElement) : HTMLElement;
@@ -97,6 +99,8 @@ export class JobrailDashboard extends Base {
   #nameFilter = '';
   #page = 0;
   #pauseBusy = false;
+  /** When the status line got its current info message (undefined: empty or an error). */
+  #messageAt: number | undefined;
   /** The render queued for the end of this microtask, if any. */
   #updating: Promise<void> | undefined;
   #untick: (() => void) | undefined;
@@ -148,6 +152,7 @@ export class JobrailDashboard extends Base {
     this.#stateFilter = state;
     this.#nameFilter = (value.name ?? '').trim();
     this.#page = 0;
+    this.#say('');
     this.#view?.setControls(this.filter);
     this.#requestUpdate();
     this.#controller.queryChanged();
@@ -203,7 +208,11 @@ export class JobrailDashboard extends Base {
 
   #start(): void {
     this.#stop();
-    this.#untick = onTick(() => this.#requestUpdate());
+    this.#untick = onTick(() => {
+      this.#controller.pollRunners();
+      if (this.#messageAt !== undefined && Date.now() - this.#messageAt >= MESSAGE_MS) this.#say('');
+      this.#requestUpdate();
+    });
     if (this.#explicit) {
       this.#controller.use(this.#explicit);
       return;
@@ -249,6 +258,8 @@ export class JobrailDashboard extends Base {
       query: this.#query(),
       loaded: c.loaded,
       paused: c.paused,
+      runners: c.runners,
+      online: c.online,
       pauseBusy: this.#pauseBusy,
       throughput: c.completions.count(now),
       names: c.names,
@@ -257,6 +268,7 @@ export class JobrailDashboard extends Base {
   }
 
   #say(text: string, kind: 'info' | 'error' = 'info'): void {
+    this.#messageAt = text !== '' && kind === 'info' ? Date.now() : undefined;
     this.#view?.say(text, kind);
   }
 
@@ -278,12 +290,14 @@ export class JobrailDashboard extends Base {
       filterName: (name) => {
         this.#nameFilter = name.trim();
         this.#page = 0;
+        this.#say('');
         this.#requestUpdate();
         this.#controller.queryChanged();
       },
       turnPage: (delta) => {
         if (this.#page + delta < 0) return;
         this.#page += delta;
+        this.#say('');
         this.#controller.queryChanged();
       },
       togglePause: () => {
@@ -335,6 +349,8 @@ export class JobrailDashboard extends Base {
   async #act(action: string, fn: (q: AnyQueue) => Promise<string>): Promise<void> {
     const q = this.#controller.queue;
     if (!q) return;
+    // What an earlier action said is not about this one.
+    this.#say('');
     try {
       this.#say(await fn(q));
     } catch (error) {

@@ -27,6 +27,8 @@ export const DASHBOARD_CSS = `
   border-radius: var(--jobrail-radius);
   font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
   contain: content;
+  /* The layout follows the element's own width, not the viewport's: a narrow sidebar gets cards too. */
+  container-type: inline-size;
 }
 @media (prefers-color-scheme: dark) {
   :host {
@@ -57,9 +59,10 @@ header { display: flex; flex-wrap: wrap; align-items: center; gap: 8px 16px; mar
 h2 { font-size: 1.1em; margin: 0; font-weight: 600; }
 h2 .queue-name { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
 .run-state { display: inline-flex; align-items: center; gap: 6px; color: var(--jobrail-muted); margin: 0; }
-.run-state::before { content: ""; width: 8px; height: 8px; border-radius: 50%; background: var(--jobrail-completed); }
-.run-state[data-paused="true"]::before { background: var(--jobrail-retrying); }
-.run-state[data-paused="unknown"]::before { background: var(--jobrail-muted); }
+.run-state::before { content: ""; width: 8px; height: 8px; border-radius: 50%; background: var(--jobrail-muted); }
+.run-state[data-run="running"]::before { background: var(--jobrail-completed); }
+.run-state[data-run="paused"]::before, .run-state[data-run="offline"]::before { background: var(--jobrail-retrying); }
+.run-state[data-run="none"]::before { background: transparent; box-shadow: inset 0 0 0 1.5px var(--jobrail-muted); }
 .throughput { margin: 0 0 0 auto; color: var(--jobrail-muted); }
 .throughput strong { color: var(--jobrail-fg); font-variant-numeric: tabular-nums; }
 button, select, input {
@@ -107,7 +110,7 @@ td.progress progress { width: 90px; height: 8px; vertical-align: middle; accent-
 td.progress .pct { margin-left: 6px; font-size: 0.85em; color: var(--jobrail-muted); }
 td.error { color: var(--jobrail-failed); max-width: 28em; word-break: break-word; }
 td.data { max-width: 22em; word-break: break-word; font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 0.85em; color: var(--jobrail-muted); }
-td.error[data-none] { color: var(--jobrail-muted); }
+td.error[data-none], td.error[data-earlier] { color: var(--jobrail-muted); }
 td.actions { white-space: nowrap; }
 td.actions button { padding: 2px 8px; min-height: 26px; font-size: 0.9em; }
 td.actions button + button { margin-left: 6px; }
@@ -116,6 +119,39 @@ nav.pager { display: flex; align-items: center; gap: 12px; margin-top: 8px; }
 nav.pager .range { color: var(--jobrail-muted); font-variant-numeric: tabular-nums; }
 .message { min-height: 1.45em; margin: 8px 0 0; color: var(--jobrail-muted); }
 .message[data-kind="error"] { color: var(--jobrail-failed); }
+/* Narrow: every job is a card, no sideways scrolling. */
+@container (max-width: 599px) {
+  .root { padding: 10px 10px 12px; }
+  .counts { grid-template-columns: repeat(auto-fit, minmax(96px, 1fr)); gap: 6px; }
+  .counts button { padding: 4px 8px; }
+  .table-wrap { overflow: visible; border: 0; border-radius: 0; }
+  table, tbody { display: block; width: 100%; }
+  thead { display: none; }
+  caption { display: block; padding: 0 0 6px; }
+  tbody tr {
+    display: grid; grid-template-columns: minmax(0, 1fr) auto; gap: 2px 10px; align-items: start;
+    grid-template-areas: "name state" "name actions" "when attempts" "priority priority" "progress progress" "error error" "data data";
+    padding: 8px 10px; margin-bottom: 8px; border: 1px solid var(--jobrail-border);
+    border-left: 4px solid var(--state-color); border-radius: var(--jobrail-radius);
+  }
+  th, td { display: block; padding: 0; border: 0; min-width: 0; }
+  td[data-none], td.priority[data-zero] { display: none !important; }
+  .name { grid-area: name; white-space: normal; overflow-wrap: anywhere; }
+  td.state { grid-area: state; justify-self: end; }
+  td.actions { grid-area: actions; justify-self: end; }
+  td.when { grid-area: when; color: var(--jobrail-muted); font-size: 0.9em; }
+  td.attempts { grid-area: attempts; color: var(--jobrail-muted); font-size: 0.9em; }
+  td.attempts::before { content: "attempts "; }
+  td.priority { grid-area: priority; text-align: left; color: var(--jobrail-muted); font-size: 0.9em; }
+  td.priority::before { content: "priority "; }
+  td.progress { grid-area: progress; }
+  td.progress progress { width: calc(100% - 48px); }
+  tr[data-state="completed"] td.progress { display: none; }
+  td.error { grid-area: error; max-width: none; overflow-wrap: anywhere;
+    display: -webkit-box; -webkit-box-orient: vertical; -webkit-line-clamp: 2; overflow: hidden; }
+  td.data { grid-area: data; max-width: none; overflow-wrap: anywhere;
+    display: -webkit-box; -webkit-box-orient: vertical; -webkit-line-clamp: 2; overflow: hidden; }
+}
 @media (prefers-reduced-motion: no-preference) {
   progress { transition: none; }
 }

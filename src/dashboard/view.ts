@@ -24,6 +24,9 @@ export interface ViewModel {
   query: Query;
   loaded: Loaded | undefined;
   paused: boolean | undefined;
+  /** Runners of the queue in every tab, once known. */
+  runners: number | undefined;
+  online: boolean;
   pauseBusy: boolean;
   /** Completions in the throughput window. */
   throughput: number;
@@ -78,6 +81,7 @@ interface Row {
   priority: HTMLTableCellElement;
   attempts: HTMLTableCellElement;
   when: HTMLTableCellElement;
+  progress: HTMLTableCellElement;
   bar: HTMLProgressElement;
   pct: HTMLElement;
   progressText: HTMLElement;
@@ -247,12 +251,33 @@ export class DashboardView {
     }
   }
 
+  /**
+   * Says only what the dashboard knows: the stored paused flag, whether any tab runs the
+   * queue (`queue.runners()`), and whether the browser is online.
+   */
   private renderPaused(model: ViewModel): void {
     const { runState, pause } = this.dom;
     setAttr(pause, 'aria-busy', model.pauseBusy ? 'true' : null);
     if (model.paused === undefined) return;
     runState.dataset.paused = String(model.paused);
-    setText(runState, model.paused ? 'Paused' : 'Running');
+    const n = model.runners;
+    let run: string;
+    let text: string;
+    let title: string;
+    if (model.paused) {
+      [run, text, title] = ['paused', 'Paused', 'No new job starts in any tab until the queue is resumed.'];
+    } else if (n === 0) {
+      [run, text, title] = ['none', 'No runner open', 'No open tab runs this queue: jobs wait until a page calls startWorkers (or Background Sync drains it).'];
+    } else if (!model.online) {
+      [run, text, title] = ['offline', 'Offline: network jobs wait', 'The browser is offline: jobs that require the network wait without using up retries; others still run.'];
+    } else {
+      run = 'running';
+      text = 'Running';
+      title = n === undefined ? 'Not paused.' : `${String(n)} ${n === 1 ? 'runner' : 'runners'} in open tabs.`;
+    }
+    runState.dataset.run = run;
+    setText(runState, text);
+    setAttr(runState, 'title', title);
     setText(pause, model.paused ? 'Resume queue' : 'Pause queue');
     pause.disabled = false;
   }
@@ -400,11 +425,12 @@ export class DashboardView {
     const retry = el('button', { type: 'button', 'data-action': 'retry' }, 'Retry');
     const remove = el('button', { type: 'button', class: 'danger', 'data-action': 'remove' }, 'Remove');
     const nameCell = el('th', { scope: 'row', class: 'name' }, name, idText);
-    const priority = el('td', { class: 'num' });
-    const attempts = el('td', { class: 'num' });
+    const priority = el('td', { class: 'num priority' });
+    const attempts = el('td', { class: 'num attempts' });
     const when = el('td', { class: 'when' });
     const error = el('td', { class: 'error' });
     const data = el('td', { class: 'data' });
+    const progress = el('td', { class: 'progress' }, bar, pct, progressText);
     const tr = el(
       'tr',
       {},
@@ -413,13 +439,13 @@ export class DashboardView {
       priority,
       attempts,
       when,
-      el('td', { class: 'progress' }, bar, pct, progressText),
+      progress,
       error,
       data,
       el('td', { class: 'actions' }, retry, remove),
     );
     tr.dataset.id = job.id;
-    return { id: job.id, job, tr, name, idText, badge, priority, attempts, when, bar, pct, progressText, error, data, retry, remove };
+    return { id: job.id, job, tr, name, idText, badge, priority, attempts, when, progress, bar, pct, progressText, error, data, retry, remove };
   }
 
   private updateRow(row: Row, job: Job, now: number): void {
@@ -435,17 +461,22 @@ export class DashboardView {
     row.tr.dataset.state = job.state;
     setText(row.badge, STATE_LABELS[job.state]);
     setText(row.priority, String(job.priority));
+    setAttr(row.priority, 'data-zero', job.priority === 0 ? '' : null);
     setText(row.attempts, `${String(job.attempts)} / ${String(job.maxAttempts)}`);
     setAttr(row.attempts, 'title', `${String(job.attempts)} of ${String(job.maxAttempts)} attempts used`);
     this.renderWhen(row, now);
 
-    // A completed job is done, whatever its handler last reported.
-    const fraction = job.state === 'completed' ? 1 : progressFraction(job.progress);
+    // Progress belongs to an attempt: shown while one runs; a completed job is done, whatever
+    // its handler last reported; a job waiting for its next attempt has none yet.
+    const live = job.state === 'processing';
+    const fraction = job.state === 'completed' ? 1 : live ? progressFraction(job.progress) : undefined;
     if (fraction === undefined) {
       row.bar.hidden = true;
       setText(row.pct, '');
-      setText(row.progressText, job.progress === undefined ? '—' : preview(job.progress, 40));
+      setText(row.progressText, !live || job.progress === undefined ? '—' : preview(job.progress, 40));
+      setAttr(row.progress, 'data-none', row.progressText.textContent === '—' ? '' : null);
     } else {
+      setAttr(row.progress, 'data-none', null);
       row.bar.hidden = false;
       if (row.bar.value !== fraction) row.bar.value = fraction;
       const percent = `${String(Math.round(fraction * 100))}%`;
@@ -454,9 +485,13 @@ export class DashboardView {
       setText(row.progressText, '');
     }
 
+    // The last error is news while the job is retrying or failed. Once it runs again, or has
+    // completed, it is an earlier attempt's: still said (a crash is worth knowing), but muted.
     const err = job.error ? `${job.error.name}: ${job.error.message}` : '';
-    setText(row.error, err === '' ? '—' : truncate(err, 240));
+    const earlier = err !== '' && job.state !== 'retrying' && job.state !== 'failed';
+    setText(row.error, err === '' ? '—' : `${earlier ? 'Earlier attempt: ' : ''}${truncate(err, 240)}`);
     setAttr(row.error, 'data-none', err === '' ? '' : null);
+    setAttr(row.error, 'data-earlier', earlier ? '' : null);
     setAttr(row.error, 'title', err === '' ? null : truncate(err, 2000));
     if (previous.data !== job.data || fresh) {
       setText(row.data, preview(job.data, 100));

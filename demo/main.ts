@@ -19,6 +19,7 @@ const ui = {
   tabId: byId('tab-id'),
   runnerStatus: byId('runner-status'),
   inFlight: byId('in-flight'),
+  inFlightUnit: byId('in-flight-unit'),
   tabCount: byId('tab-count'),
   compose: byId<HTMLFormElement>('compose'),
   messageFields: byId('message-fields'),
@@ -184,7 +185,9 @@ runner.ready.then(
 let inFlightTimer: ReturnType<typeof setTimeout> | undefined;
 function renderInFlight(): void {
   inFlightTimer = undefined;
-  ui.inFlight.textContent = String(runner.inFlight);
+  const n = runner.inFlight;
+  ui.inFlight.textContent = String(n);
+  ui.inFlightUnit.textContent = n === 1 ? 'job' : 'jobs';
 }
 function scheduleInFlight(): void {
   inFlightTimer ??= setTimeout(renderInFlight, 100);

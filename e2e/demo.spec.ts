@@ -27,7 +27,7 @@ const total = (page: Page) => dash(page).getByRole('navigation', { name: 'Job li
 async function openDemo(page: Page): Promise<void> {
   await page.goto('/');
   await expect(page.locator('#runner-status')).toHaveText(/2 workers/);
-  await expect(dash(page).locator('.run-state')).toHaveText(/Running|Paused/);
+  await expect(dash(page).locator('.run-state')).toHaveText(/^(Running|Paused)$/);
 }
 
 async function server(page: Page, settings: { latency?: number; failureRate?: number; online?: boolean }): Promise<void> {
@@ -271,4 +271,24 @@ test('a second tab sees the same queue, and the tabs run its jobs between them',
   expect(inFlight[0]! + inFlight[1]!).toBeGreaterThan(0);
   expect(errors).toEqual([]);
   expect(secondErrors).toEqual([]);
+});
+
+test('says "1 job" and "2 jobs" running here, and shows the message field\'s whole default text', async ({ page }) => {
+  const errors = trackErrors(page);
+  for (const width of [1280, 390]) {
+    await page.setViewportSize({ width, height: 900 });
+    await openDemo(page);
+    const text = page.getByLabel('Text', { exact: true });
+    await expect(text).toHaveValue('Landed safely, see you soon!');
+    // The value fits the field: nothing is cut off.
+    const fit = await text.evaluate((input: HTMLInputElement) => ({ scroll: input.scrollWidth, client: input.clientWidth }));
+    expect(fit.scroll).toBeLessThanOrEqual(fit.client);
+  }
+  await expect(page.locator('#in-flight-text')).toHaveText('0 jobs');
+  await server(page, { latency: 3000, failureRate: 0 });
+  await page.getByRole('button', { name: 'Add job' }).click();
+  await expect(page.locator('#in-flight-text')).toHaveText('1 job');
+  await page.getByRole('button', { name: 'Add job' }).click();
+  await expect(page.locator('#in-flight-text')).toHaveText('2 jobs');
+  expect(errors).toEqual([]);
 });

@@ -23,7 +23,7 @@ export const CASES = {
   'everything from jobrail': [`export * from 'jobrail';`, 18.5],
   'jobrail/worker': [`export * from 'jobrail/worker';`, 3.5],
   'jobrail/sw': [`export * from 'jobrail/sw';`, 18],
-  'jobrail/dashboard': [`import 'jobrail/dashboard';`, 21],
+  'jobrail/dashboard': [`import 'jobrail/dashboard';`, 22],
 };
 /** Entries counted once package.json `exports` has them (added by work landing at the same time). */
 const OPTIONAL = {

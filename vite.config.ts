@@ -11,6 +11,7 @@ export default defineConfig({
       { find: /^jobrail\/worker$/, replacement: src('worker.ts') },
       { find: /^jobrail\/dashboard$/, replacement: src('dashboard/index.ts') },
       { find: /^jobrail\/sw$/, replacement: src('sw.ts') },
+      { find: /^jobrail\/react$/, replacement: src('react.ts') },
     ],
   },
   server: { host: '127.0.0.1', port: 5173, strictPort: true },

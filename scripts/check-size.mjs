@@ -20,14 +20,15 @@ const root = new URL('..', import.meta.url).pathname;
 /** name → [code an app writes, budget in kB gzip]. The README's "Bundle size" table lists the same. */
 export const CASES = {
   'openQueue + add + startWorkers': [`import { openQueue, startWorkers } from 'jobrail'; const q = await openQueue('q'); await q.add('a', 1); startWorkers(q, { handlers: {} });`, 18],
-  'everything from jobrail': [`export * from 'jobrail';`, 18.5],
+  'everything from jobrail': [`export * from 'jobrail';`, 19.5],
   'jobrail/worker': [`export * from 'jobrail/worker';`, 3.5],
   'jobrail/sw': [`export * from 'jobrail/sw';`, 18],
   'jobrail/dashboard': [`import 'jobrail/dashboard';`, 22],
+  // React itself is the app's (external); jobrail's core comes with the app's own import of `jobrail`.
+  'jobrail/react': [`export * from 'jobrail/react';`, 2],
 };
 /** Entries counted once package.json `exports` has them (added by work landing at the same time). */
 const OPTIONAL = {
-  'jobrail/react': [`export * from 'jobrail/react';`, 19.5],
   'jobrail/sqlite': [`export * from 'jobrail/sqlite';`, 20],
 };
 

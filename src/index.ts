@@ -32,3 +32,5 @@ export type { Environment } from './environment.js';
 export type { StorageManagerLike, StorageStatus } from './persistence.js';
 export type { CatchUp, ScheduleInfo, ScheduleJobOptions, ScheduleSpec } from './schedule.js';
 export { requestBackgroundSync, syncTag } from './background-sync.js';
+export { watchCounts, watchJob, watchJobs } from './watch.js';
+export type { CountsSnapshot, JobSnapshot, JobsSnapshot, Watch, WatchState } from './watch.js';

@@ -9,7 +9,7 @@ import { createRoot, type Root } from 'react-dom/client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startWorkers, watchCounts, watchJob, watchJobs, type Job, type JobDef, type Queue } from '../src/index.js';
 import { useJob, useJobCounts, useJobs } from '../src/react.js';
-import { INTERNALS } from '../src/queue.js';
+import { INTERNALS } from '../src/internals.js';
 import { deferred, nextEvent, openTest } from './helpers/queues.js';
 
 const engineHub = (q: Queue<Jobs>) => q[INTERNALS].hub;

@@ -1,9 +1,6 @@
 import { randomToken, type Environment } from './environment.js';
 import { registerRunner, runnerLockPrefix } from './runners.js';
 
-/** Time lease when Web Locks are missing: the holder renews at a third of it. */
-export const DEFAULT_LEASE_MS = 10_000;
-
 export interface AliveOwners {
   /** Runner ids whose Web Lock is held right now. */
   owners: Set<string>;

@@ -51,6 +51,14 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
 }
 
+/** Checks handlers by job name (of a runner, a drain or `serveHandlers`, named by `call`). */
+export function checkHandlers(handlers: unknown, call?: string): void {
+  if (!isPlainObject(handlers)) throw new TypeError(`Expected \`handlers\`${call ? ` of ${call}` : ''} to be an object of functions by job name, got ${describe(handlers)}`);
+  for (const [name, fn] of Object.entries(handlers)) {
+    if (typeof fn !== 'function') throw new TypeError(`Expected handler \`${name}\` to be a function, got ${describe(fn)}`);
+  }
+}
+
 function checkBackoff(value: unknown): Backoff {
   if (typeof value === 'function') return value as BackoffFunction;
   if (!isPlainObject(value)) fail('type', 'backoff', "an object `{ type: 'exponential' | 'fixed', … }` or a function", value);

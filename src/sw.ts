@@ -21,12 +21,14 @@ import { syncTag } from './background-sync.js';
 import { Dispatcher } from './dispatcher.js';
 import { JobrailError } from './errors.js';
 import { pageExecutor, type Executor } from './executor.js';
-import { DEFAULT_LEASE_MS, RunnerLease } from './lease.js';
-import { checkNumber, describe, isPlainObject } from './options.js';
+import { RunnerLease } from './lease.js';
+import { checkDrainOptions, type DrainOptions } from './runner-options.js';
 import { INTERNALS } from './internals.js';
 import { openQueue } from './queue.js';
 import { prefix, type Engine } from './store/engine.js';
-import type { Handlers, JobMap, QueueOptions } from './types.js';
+import type { Handlers, JobMap } from './types.js';
+
+export type { DrainOptions } from './runner-options.js';
 
 export { syncTag } from './background-sync.js';
 export { JobrailError, PermanentError, TimeoutError, JobFailedError, RetryLaterError } from './errors.js';
@@ -38,31 +40,6 @@ export interface SyncEventLike {
   /** True on the browser's last try for this registration. */
   readonly lastChance?: boolean;
   waitUntil(promise: Promise<unknown>): void;
-}
-
-/** Options of `drainQueue`, `handleSync` and `registerSyncHandler`. */
-export interface DrainOptions<M extends JobMap = JobMap> {
-  /** Name of the queue, as given to `openQueue` in the pages. @default 'default' */
-  queue?: string;
-  /**
-   * Handlers by job name, run in the service worker. Give one for every job name the queue
-   * holds: a job without one is left for a page (its attempt does not count) and the drain
-   * stops, because it would otherwise stand in front of the jobs behind it.
-   */
-  handlers: Handlers<M>;
-  /** Jobs run at once (across all tabs, as in `startWorkers`). @default 1 */
-  concurrency?: number;
-  /** The same `{ max, duration }` limiter the pages' runners use. */
-  limiter?: { max: number; duration: number };
-  /** As in `startWorkers`. @default 2 */
-  maxCrashes?: number;
-  /**
-   * Time budget in ms. When it runs out, running attempts get {@link STOP_GRACE_MS} to end
-   * (then they are cut off, which counts as an attempt) and the drain stops. Browsers stop a `sync` event after a few minutes (Chrome: 3). @default 120_000
-   */
-  budget?: number;
-  /** Passed to `openQueue` (e.g. `defaults`, or an injected `environment` in tests). */
-  queueOptions?: QueueOptions;
 }
 
 /** How a drain ended. */
@@ -88,30 +65,6 @@ export const STOP_GRACE_MS = 10_000;
 
 /** How often a drain looks again while it waits on other tabs or the limiter. */
 const LOOK_AGAIN_MS = 1000;
-
-const OPTION_KEYS = new Set(['queue', 'handlers', 'concurrency', 'limiter', 'maxCrashes', 'budget', 'queueOptions']);
-
-function checkDrainOptions(options: unknown): Required<Pick<DrainOptions, 'queue' | 'handlers' | 'concurrency' | 'maxCrashes' | 'budget'>> & DrainOptions {
-  if (!isPlainObject(options)) throw new TypeError(`Expected options of the jobrail service-worker sync to be { queue, handlers, … }, got ${describe(options)}`);
-  for (const key of Object.keys(options)) {
-    if (!OPTION_KEYS.has(key)) throw new TypeError(`Unknown option \`${key}\`: expected one of ${[...OPTION_KEYS].join(', ')}`);
-  }
-  const o = options as unknown as DrainOptions;
-  if (!isPlainObject(o.handlers)) throw new TypeError(`Expected \`handlers\` to be an object of functions by job name, got ${describe(o.handlers)}`);
-  for (const [name, fn] of Object.entries(o.handlers)) {
-    if (typeof fn !== 'function') throw new TypeError(`Expected handler \`${name}\` to be a function, got ${describe(fn)}`);
-  }
-  if (o.queue !== undefined && (typeof o.queue !== 'string' || o.queue === '')) throw new TypeError(`Expected \`queue\` to be a queue name, got ${describe(o.queue)}`);
-  if (o.concurrency !== undefined) checkNumber('concurrency', o.concurrency, { integer: true, min: 1 });
-  if (o.maxCrashes !== undefined) checkNumber('maxCrashes', o.maxCrashes, { integer: true, min: 1 });
-  if (o.budget !== undefined) checkNumber('budget', o.budget);
-  if (o.limiter !== undefined) {
-    if (!isPlainObject(o.limiter)) throw new TypeError(`Expected \`limiter\` to be { max, duration }, got ${describe(o.limiter)}`);
-    checkNumber('limiter.max', o.limiter.max, { integer: true, min: 1 });
-    checkNumber('limiter.duration', o.limiter.duration, { exclusiveMin: true });
-  }
-  return { ...o, queue: o.queue ?? 'default', concurrency: o.concurrency ?? 1, maxCrashes: o.maxCrashes ?? 2, budget: o.budget ?? 120_000 };
-}
 
 interface Look {
   paused: boolean;
@@ -179,7 +132,7 @@ export async function drainQueue<M extends JobMap = JobMap>(options: DrainOption
   const dispatcher = new Dispatcher(
     q,
     executor,
-    { concurrency: o.concurrency, maxCrashes: o.maxCrashes, limiter: o.limiter, leaseMs: DEFAULT_LEASE_MS, schedules: false },
+    { concurrency: o.concurrency, maxCrashes: o.maxCrashes, limiter: o.limiter, leaseMs: o.leaseMs, schedules: false },
     new RunnerLease(q.name, env),
   );
   const cleanups = [q.hub.subscribe(bump), env.onOnlineChange(bump)];

@@ -4,6 +4,7 @@
  */
 import { expose } from 'comlink';
 import { callHandler, handlerContext } from './executor.js';
+import { checkHandlers } from './options.js';
 import { serializeError } from './errors.js';
 import { fromWireError, HELLO, STARTUP_FAILED, type StartupFailure, type WorkerApi } from './protocol.js';
 import type { Handlers, JobMap } from './types.js';
@@ -41,10 +42,7 @@ if (dedicated !== undefined && globalThis instanceof dedicated) {
  * serveHandlers({ upload: async (data, ctx) => { await fetch(data.url, { method: 'PUT', body: data.body, signal: ctx.signal }); } });
  */
 export function serveHandlers<M extends JobMap = JobMap>(handlers: Handlers<M>, endpoint: Parameters<typeof expose>[1] = globalThis as never): void {
-  if (typeof handlers !== 'object' || handlers === null) throw new TypeError('Expected `handlers` of serveHandlers to be an object of functions by job name');
-  for (const [name, fn] of Object.entries(handlers)) {
-    if (typeof fn !== 'function') throw new TypeError(`Expected handler \`${name}\` to be a function`);
-  }
+  checkHandlers(handlers, 'serveHandlers');
   const controllers = new Map<number, AbortController>();
   let report: (runId: number, value: unknown) => Promise<void> = async () => {};
   const api: WorkerApi = {

@@ -5,19 +5,22 @@
  */
 export const DASHBOARD_CSS = `
 :host {
-  --jobrail-bg: #ffffff;
-  --jobrail-fg: #1f2328;
-  --jobrail-muted: #59636e;
-  --jobrail-border: #d1d9e0;
-  --jobrail-subtle: #f6f8fa;
-  --jobrail-accent: #0969da;
-  --jobrail-focus: #0969da;
-  --jobrail-pending: #0969da;
-  --jobrail-processing: #8250df;
-  --jobrail-completed: #1a7f37;
-  --jobrail-retrying: #9a6700;
-  --jobrail-failed: #d1242f;
-  --jobrail-danger-bg: #ffebe9;
+  /* Each colour for the light and the dark scheme. The scheme is the element's \`color-scheme\`:
+     \`light dark\` follows prefers-color-scheme; a page with its own theme switch sets
+     \`jobrail-dashboard { color-scheme: dark }\` (or light) to force one. */
+  --jobrail-bg: light-dark(#ffffff, #0d1117);
+  --jobrail-fg: light-dark(#1f2328, #e6edf3);
+  --jobrail-muted: light-dark(#59636e, #9198a1);
+  --jobrail-border: light-dark(#d1d9e0, #3d444d);
+  --jobrail-subtle: light-dark(#f6f8fa, #151b23);
+  --jobrail-accent: light-dark(#0969da, #4493f8);
+  --jobrail-focus: light-dark(#0969da, #4493f8);
+  --jobrail-pending: light-dark(#0969da, #4493f8);
+  --jobrail-processing: light-dark(#8250df, #ab7df8);
+  --jobrail-completed: light-dark(#1a7f37, #3fb950);
+  --jobrail-retrying: light-dark(#9a6700, #d29922);
+  --jobrail-failed: light-dark(#d1242f, #f85149);
+  --jobrail-danger-bg: light-dark(#ffebe9, #3c1618);
   --jobrail-radius: 6px;
   display: block;
   color-scheme: light dark;
@@ -30,21 +33,39 @@ export const DASHBOARD_CSS = `
   /* The layout follows the element's own width, not the viewport's: a narrow sidebar gets cards too. */
   container-type: inline-size;
 }
-@media (prefers-color-scheme: dark) {
+/* Browsers without light-dark() (before 2024): the palette follows prefers-color-scheme only. */
+@supports not (color: light-dark(#fff, #000)) {
   :host {
-    --jobrail-bg: #0d1117;
-    --jobrail-fg: #e6edf3;
-    --jobrail-muted: #9198a1;
-    --jobrail-border: #3d444d;
-    --jobrail-subtle: #151b23;
-    --jobrail-accent: #4493f8;
-    --jobrail-focus: #4493f8;
-    --jobrail-pending: #4493f8;
-    --jobrail-processing: #ab7df8;
-    --jobrail-completed: #3fb950;
-    --jobrail-retrying: #d29922;
-    --jobrail-failed: #f85149;
-    --jobrail-danger-bg: #3c1618;
+    --jobrail-bg: #ffffff;
+    --jobrail-fg: #1f2328;
+    --jobrail-muted: #59636e;
+    --jobrail-border: #d1d9e0;
+    --jobrail-subtle: #f6f8fa;
+    --jobrail-accent: #0969da;
+    --jobrail-focus: #0969da;
+    --jobrail-pending: #0969da;
+    --jobrail-processing: #8250df;
+    --jobrail-completed: #1a7f37;
+    --jobrail-retrying: #9a6700;
+    --jobrail-failed: #d1242f;
+    --jobrail-danger-bg: #ffebe9;
+  }
+  @media (prefers-color-scheme: dark) {
+    :host {
+      --jobrail-bg: #0d1117;
+      --jobrail-fg: #e6edf3;
+      --jobrail-muted: #9198a1;
+      --jobrail-border: #3d444d;
+      --jobrail-subtle: #151b23;
+      --jobrail-accent: #4493f8;
+      --jobrail-focus: #4493f8;
+      --jobrail-pending: #4493f8;
+      --jobrail-processing: #ab7df8;
+      --jobrail-completed: #3fb950;
+      --jobrail-retrying: #d29922;
+      --jobrail-failed: #f85149;
+      --jobrail-danger-bg: #3c1618;
+    }
   }
 }
 :host([hidden]) { display: none; }

@@ -1,6 +1,7 @@
 import { compareKeys, prefix, Writes, type Engine, type Key, type Tx } from './store/engine.js';
 import { isWaiting, malformation, newUid, type JobRecord } from './store/record.js';
-import { claim, promote, quarantine, reindex } from './transitions.js';
+import { claim, expired, promote, quarantine, reindex } from './transitions.js';
+import { expireWithin, nextExpiryWithin, propagateEnds } from './flow.js';
 
 export interface ClaimRequest {
   now: number;
@@ -106,6 +107,10 @@ export interface Claimed {
   until?: number;
   /** Jobs in `processing` across all tabs after this claim. */
   processing: number;
+  /** Jobs found expired instead of claimed (and what their end failed), now `failed`. */
+  expired: JobRecord[];
+  /** When the earliest waiting job expires: the runner sets its expiry timer to it. */
+  nextExpiry: number | undefined;
 }
 
 /**
@@ -127,16 +132,25 @@ export async function claimWithin(tx: Tx, req: ClaimRequest, max: number, token:
   const networked = req.online ? new ReadyList(tx, 1) : undefined;
   const limit = max + READ_AHEAD;
   // Independent reads, made together: one round trip in the common case.
-  const [count, paused, due] = await Promise.all([
+  const [count, paused, due, firstExpiry] = await Promise.all([
     tx.count('state', prefix('processing')),
     tx.getMeta<boolean>('paused'),
     tx.heads('due', { upper: [req.now, []] }, PROMOTE_BATCH),
+    nextExpiryWithin(tx),
     local.read(limit),
     networked?.read(limit),
   ]);
   let processing = count;
   const jobs: JobRecord[] = [];
-  if (paused) return { jobs, stop: 'paused', processing };
+  const expiredNow: JobRecord[] = [];
+  let nextExpiry = firstExpiry;
+  if (nextExpiry !== undefined && nextExpiry <= req.now) {
+    // Paused or not: expired jobs fail now (the lists are read again below if anything moved).
+    expiredNow.push(...(await expireWithin(tx, req.now)));
+    nextExpiry = await nextExpiryWithin(tx);
+    await Promise.all([local.reset(limit), networked?.reset(limit)]);
+  }
+  if (paused) return { jobs, stop: 'paused', processing, expired: expiredNow, nextExpiry };
   // Writes are made without waiting for each; requests run in order, and all are awaited before returning.
   const writes = new Writes();
   if (due.length > 0) {
@@ -149,7 +163,9 @@ export async function claimWithin(tx: Tx, req: ClaimRequest, max: number, token:
     // Data kept apart is read only for the jobs claimed, all at once.
     const full = await Promise.all(jobs.map(async (job) => (job.inline || job.data !== undefined ? job : { ...job, data: (await tx.get(job.id))?.data })));
     await writes.all();
-    return until === undefined ? { jobs: full, stop, processing } : { jobs: full, stop, until, processing };
+    const out: Claimed = { jobs: full, stop, processing, expired: expiredNow, nextExpiry };
+    if (until !== undefined) out.until = until;
+    return out;
   };
   while (jobs.length < max) {
     if (processing >= req.concurrency) return done('busy');
@@ -170,6 +186,13 @@ export async function claimWithin(tx: Tx, req: ClaimRequest, max: number, token:
     if (!isWaiting(rec.state)) {
       // Its index entry is stale (written by other code): re-index it, never run it again.
       writes.add(tx.putHead(reindex(rec)));
+      continue;
+    }
+    if (rec.expiresAt !== undefined && rec.expiresAt <= req.now) {
+      // Never started after its expiry, even if the runner's expiry timer has not fired yet.
+      const next = expired(rec, req.now);
+      writes.add(tx.putHead(next));
+      expiredNow.push(next, ...(await propagateEnds(tx, [{ rec: next, how: 'failed' }], req.now)));
       continue;
     }
     // Kept from the first claim on, so every attempt gets the same idempotency key.

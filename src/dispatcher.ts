@@ -5,6 +5,7 @@ import type { Executor } from './executor.js';
 import { Flights } from './flights.js';
 import type { QueueInternals } from './internals.js';
 import type { RunnerLease } from './lease.js';
+import { expireWithin, nextExpiryWithin } from './flow.js';
 import { reclaimOrphans, releaseJob } from './reclaim.js';
 import { startSchedulerWhenNeeded } from './schedule-starter.js';
 import { SettleBatch } from './settle-batch.js';
@@ -48,6 +49,8 @@ export class Dispatcher {
   private dueTimer: unknown;
   private dueAt = Infinity;
   private reclaimTimer: unknown;
+  private expiryTimer: unknown;
+  private expiryAt = Infinity;
   private busySinceDrained = false;
   private cleanups: (() => void)[] = [];
   private readonly closer = () => this.stop({ timeout: 0 });
@@ -90,6 +93,7 @@ export class Dispatcher {
     this.cleanups.push(this.q.env.onOnlineChange(() => this.wake()));
     if (this.opts.schedules !== false) this.cleanups.push(startSchedulerWhenNeeded(this.q));
     await this.reclaim();
+    await this.expire();
     this.wake();
   }
 
@@ -158,12 +162,19 @@ export class Dispatcher {
   private async claimed(res: Claimed): Promise<boolean> {
     const { env, engine } = this.q;
     for (const job of res.jobs) {
-      if (this.stopping) await releaseJob(engine, job.id, job.lease as string, env.now());
-      else {
+      if (this.stopping) {
+        const released = await releaseJob(engine, job.id, job.lease as string, env.now());
+        if (released) {
+          this.emit(endEvent(released.job.state), { ...released.job, data: job.data });
+          for (const rec of released.cascade) this.emit('failed', rec);
+        }
+      } else {
         this.busySinceDrained = true;
         this.flights.launch(job);
       }
     }
+    for (const rec of res.expired) this.emit('failed', rec);
+    this.armExpiry(res.nextExpiry);
     if (res.stop === 'full') return true;
     if (res.stop === 'limited' && res.until !== undefined) this.arm(res.until);
     if (res.stop === 'empty') {
@@ -195,6 +206,43 @@ export class Dispatcher {
       this.dueAt = Infinity;
       this.wake();
     }, Math.max(0, at - this.q.env.now()));
+  }
+
+  /**
+   * Expiry has its own timer: it must fire while paused, and while this tab's slots are all
+   * busy (when no claim runs).
+   */
+  private armExpiry(at: number | undefined): void {
+    if (this.stopping || at === undefined) return;
+    if (at <= this.q.env.now()) {
+      // Already due (e.g. found by a claim that ran late): no timer that would wait for the clock.
+      queueMicrotask(() => void this.expire());
+      return;
+    }
+    if (this.expiryTimer !== undefined && at >= this.expiryAt) return;
+    if (this.expiryTimer !== undefined) this.q.env.clearTimeout(this.expiryTimer);
+    this.expiryAt = at;
+    this.expiryTimer = this.q.env.setTimeout(() => {
+      this.expiryTimer = undefined;
+      this.expiryAt = Infinity;
+      void this.expire();
+    }, Math.max(0, at - this.q.env.now()));
+  }
+
+  /** Fails the waiting jobs whose expiry passed, whether the runner is paused, busy or idle. */
+  private async expire(): Promise<void> {
+    if (this.stopping) return;
+    try {
+      const { failed, next } = await this.q.engine.write(async (tx) => {
+        const now = this.q.env.now();
+        return { failed: await expireWithin(tx, now), next: await nextExpiryWithin(tx) };
+      }, 'relaxed');
+      for (const rec of failed) this.emit('failed', rec);
+      this.armExpiry(next);
+    } catch (error) {
+      report(error);
+      this.armExpiry(this.q.env.now() + 1000);
+    }
   }
 
   private scheduleReclaim(): void {
@@ -232,6 +280,7 @@ export class Dispatcher {
       const { env } = this.q;
       if (this.dueTimer !== undefined) env.clearTimeout(this.dueTimer);
       if (this.reclaimTimer !== undefined) env.clearTimeout(this.reclaimTimer);
+      if (this.expiryTimer !== undefined) env.clearTimeout(this.expiryTimer);
       const abandon = () => this.flights.abandonAll();
       const timeout = options.timeout ?? Infinity;
       let timer: unknown;

@@ -54,6 +54,22 @@ export class JobFailedError extends JobrailError {
   }
 }
 
+/**
+ * A job expired (`expiresAt` / `expiresIn`) before it started: it moved to `failed` with this
+ * error and never ran.
+ */
+export class ExpiredError extends JobrailError {
+  override name = 'ExpiredError';
+}
+
+/**
+ * A job it depends on (`dependsOn`) ended `failed` or was removed before completing: the
+ * dependent moved to `failed` with this error without running. The message names the job.
+ */
+export class DependencyError extends JobrailError {
+  override name = 'DependencyError';
+}
+
 export function serializeError(error: unknown): SerializedError {
   if (error && typeof error === 'object') {
     const e = error as { name?: unknown; message?: unknown; stack?: unknown };

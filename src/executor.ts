@@ -8,6 +8,8 @@ export interface Attempt {
   attempt: number;
   signal: AbortSignal;
   idempotencyKey: string;
+  /** Results of the jobs it depends on, by id. */
+  dependencies: Record<string, unknown>;
   progress(value: unknown): Promise<void>;
   /** The job crashed a worker before: run it where it cannot take other attempts down. */
   isolate?: boolean;
@@ -35,6 +37,7 @@ export function handlerContext(a: Omit<Attempt, 'progress'> & { progress(value: 
     attempt: a.attempt,
     signal: a.signal,
     idempotencyKey: a.idempotencyKey,
+    dependencies: a.dependencies,
     progress: (value) => a.progress(value),
     retryLater: (ms) => {
       throw new RetryLaterError(ms);

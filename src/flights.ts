@@ -101,7 +101,9 @@ export class Flights {
   /** Releases the job (fenced by the attempt's lease) and announces where it went. */
   private async giveBack(flight: Flight): Promise<void> {
     const released = await releaseJob(this.q.engine, flight.rec.id, flight.lease, this.q.env.now());
-    if (released) this.hooks.emit(endEvent(released.state), { ...released, data: flight.rec.data });
+    if (!released) return;
+    this.hooks.emit(endEvent(released.job.state), { ...released.job, data: flight.rec.data });
+    for (const rec of released.cascade) this.hooks.emit('failed', rec);
   }
 
   private async run(flight: Flight): Promise<void> {
@@ -120,6 +122,7 @@ export class Flights {
         attempt: rec.attempts,
         signal: controller.signal,
         idempotencyKey: handlerKey(rec),
+        dependencies: { ...rec.depResults },
         progress: (value) => this.progress(flight, value),
         isolate: rec.crashes > 0,
       });

@@ -3,7 +3,7 @@ export { openQueue, DEFAULT_MAX_DATA_BYTES } from './queue.js';
 export type { Queue, BulkItem, WaitOptions } from './queue.js';
 export { startWorkers } from './runner.js';
 export type { Runner, RunnerOptions } from './runner.js';
-export { JobrailError, PermanentError, TimeoutError, JobFailedError, RetryLaterError } from './errors.js';
+export { JobrailError, PermanentError, TimeoutError, JobFailedError, RetryLaterError, ExpiredError, DependencyError } from './errors.js';
 export { JOB_STATES } from './types.js';
 export type {
   Backoff,

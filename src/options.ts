@@ -16,9 +16,16 @@ export interface NormalizedJobOptions {
   idempotencyKey: string | undefined;
   stored: StoredOptions;
   backoffFn: BackoffFunction | undefined;
+  group: string | undefined;
+  onDuplicate: 'keep' | 'replace';
+  expiresAt: number | undefined;
+  /** As given: ids, and in `addBulk` indexes of earlier items (resolved by the caller). */
+  dependsOn: readonly (string | number)[];
+  /** `delay` or `runAt` was given to this call (a replace moves the run time only then). */
+  timed: boolean;
 }
 
-const KNOWN = new Set(['priority', 'delay', 'runAt', 'retries', 'backoff', 'timeout', 'idempotencyKey', 'requiresNetwork', 'removeOnComplete']);
+const KNOWN = new Set(['priority', 'delay', 'runAt', 'retries', 'backoff', 'timeout', 'idempotencyKey', 'requiresNetwork', 'removeOnComplete', 'group', 'onDuplicate', 'expiresAt', 'expiresIn', 'dependsOn']);
 
 export const DEFAULT_RETRIES = 5;
 
@@ -132,6 +139,41 @@ export function checkJobOptions(options: unknown, where = 'options'): JobOptions
     out.requiresNetwork = o.requiresNetwork;
   }
   if (o.removeOnComplete !== undefined) out.removeOnComplete = checkRemoveOnComplete(o.removeOnComplete);
+  if (o.group !== undefined) {
+    if (typeof o.group !== 'string') fail('type', 'group', 'a non-empty string', o.group);
+    if (o.group.length === 0) fail('range', 'group', 'a non-empty string', o.group);
+    out.group = o.group;
+  }
+  if (o.onDuplicate !== undefined) {
+    if (o.onDuplicate !== 'keep' && o.onDuplicate !== 'replace') fail('type', 'onDuplicate', "'keep' or 'replace'", o.onDuplicate);
+    out.onDuplicate = o.onDuplicate;
+  }
+  if (o.expiresAt !== undefined && o.expiresIn !== undefined) {
+    throw new TypeError('Give either `expiresAt` or `expiresIn`, not both');
+  }
+  if (o.expiresAt !== undefined) {
+    if (o.expiresAt instanceof Date) {
+      if (Number.isNaN(o.expiresAt.getTime())) fail('range', 'expiresAt', 'a valid Date or epoch ms', o.expiresAt);
+      out.expiresAt = o.expiresAt.getTime();
+    } else {
+      if (typeof o.expiresAt !== 'number') fail('type', 'expiresAt', 'a Date or epoch ms', o.expiresAt);
+      out.expiresAt = checkNumber('expiresAt', o.expiresAt);
+    }
+  }
+  if (o.expiresIn !== undefined) out.expiresIn = checkNumber('expiresIn', o.expiresIn, { exclusiveMin: true });
+  if (o.dependsOn !== undefined) {
+    if (!Array.isArray(o.dependsOn)) fail('type', 'dependsOn', 'an array of job ids', o.dependsOn);
+    for (const [i, dep] of (o.dependsOn as unknown[]).entries()) {
+      if (typeof dep === 'string') {
+        if (dep.length === 0) fail('range', `dependsOn[${String(i)}]`, 'a job id (non-empty string) or, in addBulk, the index of an earlier item', dep);
+      } else if (typeof dep === 'number') {
+        if (!Number.isSafeInteger(dep) || dep < 0) fail('range', `dependsOn[${String(i)}]`, 'a job id or, in addBulk, the index of an earlier item (a non-negative integer)', dep);
+      } else {
+        fail('type', `dependsOn[${String(i)}]`, 'a job id (string) or, in addBulk, the index of an earlier item (number)', dep);
+      }
+    }
+    out.dependsOn = [...(o.dependsOn as (string | number)[])];
+  }
   return out;
 }
 
@@ -142,7 +184,18 @@ export function normalizeJobOptions(defaults: JobOptions, options: JobOptions, n
   const at = timing.runAt;
   const runAt = at instanceof Date ? at.getTime() : (at ?? now + (timing.delay ?? 0));
   const backoff = merged.backoff ?? DEFAULT_BACKOFF;
+  const expiring = options.expiresAt !== undefined || options.expiresIn !== undefined ? options : defaults;
+  const ex = expiring.expiresAt;
+  const expiresAt = ex instanceof Date ? ex.getTime() : (ex ?? (expiring.expiresIn === undefined ? undefined : now + expiring.expiresIn));
+  if (expiresAt !== undefined && expiresAt <= runAt) {
+    throw new RangeError(`Expected \`expiresAt\` to be later than the job's run time (${String(runAt)}), got ${String(expiresAt)}: the job could never run`);
+  }
   return {
+    group: merged.group,
+    onDuplicate: merged.onDuplicate ?? 'keep',
+    expiresAt,
+    dependsOn: options.dependsOn ?? [],
+    timed: options.delay !== undefined || options.runAt !== undefined,
     priority: merged.priority ?? 0,
     runAt,
     maxAttempts: (merged.retries ?? DEFAULT_RETRIES) + 1,

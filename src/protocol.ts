@@ -66,6 +66,6 @@ export interface WorkerApi {
    * death at once) and registers the progress callback; resolves once the lock is held.
    */
   init(lockName: string | undefined, progress: (runId: number, value: unknown) => Promise<void>): Promise<void>;
-  run(runId: number, job: Job, attempt: number, idempotencyKey: string): Promise<AttemptResult>;
+  run(runId: number, job: Job, attempt: number, idempotencyKey: string, dependencies?: Record<string, unknown>): Promise<AttemptResult>;
   abort(runId: number, reason: WireError): void;
 }

@@ -1,4 +1,4 @@
-import { draftJob, insertJobs, measureJobData, type Draft } from './enqueue.js';
+import { draftJob, insertJobs, measureJobData, type Draft, type Inserted } from './enqueue.js';
 import { resolveEnvironment, type Environment } from './environment.js';
 import { JobFailedError, JobrailError, TimeoutError, storageError } from './errors.js';
 import { EventHub, type MessageChannelLike, type QueueMessage } from './events.js';
@@ -194,6 +194,12 @@ function checkQueueOptions(options: unknown): QueueOptions {
   if (defaults.runAt !== undefined) {
     throw new TypeError('`runAt` cannot be a default: every job would wait for the same moment. Use `delay` for a default wait, or pass runAt to each add');
   }
+  if (defaults.expiresAt !== undefined) {
+    throw new TypeError('`expiresAt` cannot be a default: every job would expire at the same moment. Use `expiresIn` for a default, or pass expiresAt to each add');
+  }
+  if (defaults.dependsOn !== undefined) {
+    throw new TypeError('`dependsOn` cannot be a default: pass it to each add');
+  }
   return { ...o, defaults };
 }
 
@@ -289,18 +295,30 @@ class JobQueue<M extends JobMap> implements Queue<M> {
     return { draft: draftJob(this.name, jobName, data, normalized, now, size), backoffFn: normalized.backoffFn };
   }
 
-  private announce(inserted: { job: JobRecord; created: boolean }[], backoffFns: (BackoffFunction | undefined)[]): void {
+  private announce(inserted: Inserted[], backoffFns: (BackoffFunction | undefined)[]): void {
     // `added` also wakes idle runners in every tab: no separate wake message.
-    inserted.forEach(({ job, created }, i) => {
+    let replaced = false;
+    inserted.forEach(({ job, created, failed }, i) => {
       const fn = backoffFns[i];
-      if (created && fn && fn !== this[INTERNALS].defaultBackoffFn) this[INTERNALS].backoffFns.set(job.id, fn);
+      if ((created || inserted[i]?.replaced) && fn && fn !== this[INTERNALS].defaultBackoffFn) this[INTERNALS].backoffFns.set(job.id, fn);
       if (created) this.hub.emit({ kind: 'job', event: 'added', job: toJob(job) });
+      for (const rec of failed ?? []) this.hub.emit({ kind: 'job', event: 'failed', job: toJob(rec) });
+      if (inserted[i]?.replaced) replaced = true;
     });
+    // A replaced job may run sooner now (a debounce moved): runners and dashboards look again.
+    if (replaced) {
+      this.hub.emit({ kind: 'changed' });
+      this.hub.emit({ kind: 'wake' });
+    }
   }
 
   async add<N extends keyof M & string>(name: N, data: DataOf<M[N]>, options?: JobOptions): Promise<JobOf<M, N>> {
     this.assertOpen();
     const { draft, backoffFn } = this.draft(name, data, options, this.env.now());
+    const index = draft.plan?.dependsOn.findIndex((dep) => typeof dep === 'number') ?? -1;
+    if (index >= 0) {
+      throw new TypeError(`Expected \`dependsOn[${String(index)}]\` to be a job id (string), got ${describe(draft.plan?.dependsOn[index])}: the index of an earlier item works only in addBulk`);
+    }
     const inserted = await this.guard(`add job "${String(name)}"`, () => insertJobs(this.engine, [draft]));
     this.announce(inserted, [backoffFn]);
     return toJob((inserted[0] as { job: JobRecord }).job) as JobOf<M, N>;
@@ -454,10 +472,11 @@ class JobQueue<M extends JobMap> implements Queue<M> {
 
   async remove(id: string): Promise<boolean> {
     checkId(id);
-    const rec = await this.guard('remove a job', () => removeJob(this.engine, id));
-    if (!rec) return false;
+    const removed = await this.guard('remove a job', () => removeJob(this.engine, id, this.env.now()));
+    if (!removed) return false;
     this[INTERNALS].backoffFns.delete(id);
-    this.hub.emit({ kind: 'job', event: 'removed', job: toJob(rec) });
+    this.hub.emit({ kind: 'job', event: 'removed', job: toJob(removed.job) });
+    for (const rec of removed.cascade) this.hub.emit({ kind: 'job', event: 'failed', job: toJob(rec) });
     return true;
   }
 

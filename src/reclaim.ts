@@ -3,6 +3,7 @@ import { prefix } from './store/engine.js';
 import { malformation, type JobRecord } from './store/record.js';
 import { cutOff, holds, quarantine } from './transitions.js';
 import type { AliveOwners } from './lease.js';
+import { propagateEnds } from './flow.js';
 
 /**
  * Finds `processing` jobs whose runner is gone and makes them runnable again at once.
@@ -29,18 +30,20 @@ export function reclaimOrphans(engine: Engine, now: number, alive: AliveOwners |
       await tx.putHead(next);
       // Events carry the whole job: read the data kept apart of the few jobs taken over.
       out.push(rec.inline ? next : { ...next, data: (await tx.get(rec.id))?.data });
+      if (next.state === 'failed') out.push(...(await propagateEnds(tx, [{ rec: next, how: 'failed' }], now)));
     }
     return out;
   }, 'relaxed');
 }
 
 /** Gives a job this runner holds back to the queue (runner closing), fenced by its lease. */
-export function releaseJob(engine: Engine, id: string, lease: string, now: number): Promise<JobRecord | undefined> {
+export function releaseJob(engine: Engine, id: string, lease: string, now: number): Promise<{ job: JobRecord; cascade: JobRecord[] } | undefined> {
   return engine.write(async (tx) => {
     const rec = await tx.head(id);
     if (!holds(rec, lease)) return undefined;
     const next = cutOff(rec, now, 'Attempt cut off: its runner was stopped before it finished');
     await tx.putHead(next);
-    return next;
+    const cascade = next.state === 'failed' ? await propagateEnds(tx, [{ rec: next, how: 'failed' }], now) : [];
+    return { job: next, cascade };
   }, 'relaxed');
 }

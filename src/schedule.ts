@@ -58,9 +58,10 @@ export type ScheduleSpec =
 
 /**
  * Job options of a scheduled job: those of `add`, less the ones a schedule sets per tick
- * (`delay`, `runAt`, `idempotencyKey`), and with a backoff that can be stored (no function).
+ * (`delay`, `runAt`, `idempotencyKey`, and `onDuplicate`, `expiresAt`, `dependsOn`, which need
+ * one job to refer to), and with a backoff that can be stored (no function).
  */
-export type ScheduleJobOptions = Omit<JobOptions, 'delay' | 'runAt' | 'idempotencyKey' | 'backoff'> & {
+export type ScheduleJobOptions = Omit<JobOptions, 'delay' | 'runAt' | 'idempotencyKey' | 'backoff' | 'onDuplicate' | 'expiresAt' | 'dependsOn'> & {
   backoff?: Exclude<Backoff, BackoffFunction>;
 };
 
@@ -90,7 +91,7 @@ export interface ScheduleRecord {
   data: unknown;
   options: ScheduleJobOptions;
   /** The job fields every tick gets, fixed when the schedule was saved (queue defaults included). */
-  job: { priority: number; maxAttempts: number; opts: StoredOptions };
+  job: { priority: number; maxAttempts: number; opts: StoredOptions; group?: string; expiresIn?: number };
   nextRunAt: number | null;
   createdAt: number;
   updatedAt: number;
@@ -216,6 +217,11 @@ export function checkScheduleOptions(options: unknown): ScheduleJobOptions {
       throw new TypeError(`Job option \`${key}\` cannot be given to schedule(): each tick sets it (a tick's job runs at the tick, with the key schedule:<id>:<tick>). Leave it out. Nothing was written.`);
     }
   }
+  for (const key of ['onDuplicate', 'expiresAt', 'dependsOn'] as const) {
+    if (checked[key] !== undefined) {
+      throw new TypeError(`Job option \`${key}\` cannot be given to schedule(): every tick adds a job of its own (use \`expiresIn\` for an expiry per tick). Leave it out. Nothing was written.`);
+    }
+  }
   if (typeof checked.backoff === 'function') {
     throw new TypeError('A backoff function cannot be stored with a schedule: give `backoff` as { type, delay, … }, or set the function in openQueue `defaults`. Nothing was written.');
   }
@@ -247,7 +253,13 @@ export async function prepareSchedule(input: ScheduleInput, defaults: JobOptions
     name,
     data: input.data,
     options,
-    job: { priority: normalized.priority, maxAttempts: normalized.maxAttempts, opts: normalized.stored },
+    job: {
+      priority: normalized.priority,
+      maxAttempts: normalized.maxAttempts,
+      opts: normalized.stored,
+      ...(normalized.group === undefined ? {} : { group: normalized.group }),
+      ...(options.expiresIn === undefined ? {} : { expiresIn: options.expiresIn }),
+    },
     updatedAt: now,
   };
 }
@@ -357,7 +369,24 @@ export async function fireDueSchedules(engine: Engine, queue: string, now: numbe
           const plan = planTicks(rec, rec.catchUp, rec.nextRunAt, now);
           for (const tick of plan.ticks) {
             drafts.push(
-              draftJob(queue, rec.name, rec.data, { ...rec.job, runAt: tick, idempotencyKey: tickKey(rec.id, tick), stored: rec.job.opts, backoffFn: undefined }, now),
+              draftJob(
+                queue,
+                rec.name,
+                rec.data,
+                {
+                  ...rec.job,
+                  runAt: tick,
+                  idempotencyKey: tickKey(rec.id, tick),
+                  stored: rec.job.opts,
+                  backoffFn: undefined,
+                  group: rec.job.group,
+                  onDuplicate: 'keep',
+                  expiresAt: rec.job.expiresIn === undefined ? undefined : tick + rec.job.expiresIn,
+                  dependsOn: [],
+                  timed: true,
+                },
+                now,
+              ),
             );
           }
           rec.nextRunAt = plan.next ?? null;

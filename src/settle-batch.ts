@@ -136,5 +136,6 @@ export class SettleBatch {
     const rec = { ...res.value.job, data: flight.rec.data };
     if (rec.state !== 'retrying') this.q.backoffFns.delete(id);
     this.hooks.emit(endEvent(rec.state), rec);
+    for (const failed of res.value.cascade) this.hooks.emit('failed', failed);
   }
 }

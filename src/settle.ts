@@ -5,7 +5,8 @@
 import type { Outcome } from './outcome.js';
 import type { Engine, Tx } from './store/engine.js';
 import { prefix, Writes } from './store/engine.js';
-import type { JobRecord } from './store/record.js';
+import { propagateEnds } from './flow.js';
+import { isFinished, type JobRecord } from './store/record.js';
 import { applyOutcome, holds, type SettleContext } from './transitions.js';
 
 /** Applies `removeOnComplete` of a job that just completed, within its transaction. */
@@ -53,6 +54,8 @@ export interface Settled {
   job: JobRecord;
   /** The completed job was deleted by `removeOnComplete`. */
   removed: boolean;
+  /** Jobs its end moved to `failed` (dependents), for their events. */
+  cascade: JobRecord[];
 }
 
 /** One attempt's outcome, for `settleAttempts`. */
@@ -89,8 +92,12 @@ export async function settleWithin(tx: Tx, items: SettleItem[], pending?: Writes
     }
     const next = applyOutcome(rec, item.outcome, item.ctx);
     writes.add(tx.putHead(next));
+    // Only grouped jobs, holders of a replace and jobs with dependents pay for the gates' reads.
+    const cascade = isFinished(next.state) && (next.group !== undefined || next.successor !== undefined || next.dependents)
+      ? await propagateEnds(tx, [{ rec: next, how: next.state === 'completed' ? 'completed' : 'failed' }], item.ctx.now)
+      : [];
     const removed = next.state === 'completed' && next.opts.removeOnComplete !== false ? await retainCompleted(tx, next, item.ctx.now) : false;
-    out.push({ ok: true, value: { job: next, removed } });
+    out.push({ ok: true, value: { job: next, removed, cascade } });
   }
   if (!pending) await writes.all();
   return out;

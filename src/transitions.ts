@@ -15,10 +15,21 @@
  * | cut off     | processing: runner gone/stops | retrying, ready at once; failed when no attempt is left |
  * | revive      | failed                        | pending, ready at once, a fresh run                  |
  * | quarantine  | any record this code cannot run | failed, with the reason                            |
+ * | replace     | pending, retrying             | the same state, with the new data and options (and run time, if given) |
+ * | group moved | pending, retrying: gated      | the job ahead in its group changed, or it is the group's head now (ungated) |
+ * | dependency completed | pending: gated       | one dependency fewer, its result kept; ungated after the last |
+ * | dependency failed | pending, retrying        | failed with `DependencyError`, never run             |
+ * | expire      | pending, retrying             | failed with `ExpiredError`, never run (again)        |
+ * | successor released | pending: after a running holder | no longer waits for it, and takes its idempotency key |
+ * | key given up | completed, failed            | the same state; its key moves to a newer job (kept as `keyOf` for its snapshot) |
+ *
+ * A waiting job that a group, a dependency or a running holder gates (see `isGated`) is in
+ * neither the ready nor the due index: claims never walk past it (docs/outbox.md).
  */
 import { backoffDelay } from './backoff.js';
 import type { Outcome } from './outcome.js';
-import { withKeys, type JobRecord } from './store/record.js';
+import { DependencyError, ExpiredError, serializeError } from './errors.js';
+import { isGated, withKeys, type JobRecord } from './store/record.js';
 import type { BackoffFunction, JobEventName, JobState } from './types.js';
 
 /** True if `rec` is running under `lease`: the only case in which its holder may write it (fencing). */
@@ -115,10 +126,102 @@ export function cutOff(rec: JobRecord, now: number, message: string): JobRecord 
   );
 }
 
-/** A dead-lettered job back to `pending`, attempts reset, ready now. */
+/** A dead-lettered job back to `pending`, attempts reset, ready now (unless a gate holds it; see `manage.ts`). */
 export function revive(rec: JobRecord, now: number): JobRecord {
-  return withKeys({ ...rec, state: 'pending', attempts: 0, crashes: 0, runAt: now, ready: true, finishedAt: undefined, updatedAt: now, result: undefined });
+  return withKeys({ ...rec, state: 'pending', attempts: 0, crashes: 0, runAt: now, ready: !isGated(rec), finishedAt: undefined, updatedAt: now, result: undefined });
 }
+
+/** The replace part of a job's record: what `onDuplicate: 'replace'` puts into a job that has not started. */
+export interface Replacement {
+  data: unknown;
+  inline: true | undefined;
+  priority: number;
+  maxAttempts: number;
+  opts: JobRecord['opts'];
+  expiresAt: number | undefined;
+  /** The new run time, when the add gave `delay` or `runAt` (a debounce). */
+  runAt: number | undefined;
+}
+
+/** A job that has not started takes the newest data and options; its state and attempts stay. */
+export function replace(rec: JobRecord, by: Replacement, now: number): JobRecord {
+  const next: JobRecord = { ...rec, data: by.data, priority: by.priority, maxAttempts: by.maxAttempts, opts: by.opts, updatedAt: now };
+  if (by.inline) next.inline = true;
+  else delete next.inline;
+  if (by.expiresAt === undefined) delete next.expiresAt;
+  else next.expiresAt = by.expiresAt;
+  if (by.runAt !== undefined) {
+    next.runAt = by.runAt;
+    next.ready = by.runAt <= now && !isGated(rec);
+  }
+  return withKeys(next);
+}
+/** A waiting job with one gate fewer: runnable at once if its time has come. */
+function regate(rec: JobRecord, now: number): JobRecord {
+  const next = { ...rec };
+  if (!isGated(next)) next.ready = next.runAt <= now;
+  return withKeys(next);
+}
+
+/** The job ahead of `rec` in its group changed (or it became the head: `behind` undefined). */
+export function groupMoved(rec: JobRecord, behind: string | undefined, now: number): JobRecord {
+  const next = { ...rec };
+  if (behind === undefined) delete next.behind;
+  else next.behind = behind;
+  return regate(next, now);
+}
+
+/** One of its dependencies completed with `result`. */
+export function dependencyCompleted(rec: JobRecord, depId: string, result: unknown, now: number): JobRecord {
+  return regate({ ...rec, pendingDeps: (rec.pendingDeps ?? []).filter((id) => id !== depId), depResults: { ...rec.depResults, [depId]: result }, updatedAt: now }, now);
+}
+
+/** One of its dependencies failed or was removed: it fails without running. */
+export function dependencyFailed(rec: JobRecord, dep: { id: string; name: string }, how: 'failed' | 'removed', now: number): JobRecord {
+  const error = serializeError(
+    new DependencyError(`Job ${rec.id} (${rec.name}) did not run: the job it depends on, ${dep.id} (${dep.name}), ${how === 'failed' ? 'failed' : 'was removed'}. Retry or re-add that job, then add this one again.`),
+  );
+  delete error.stack;
+  return finishGated({ ...rec, state: 'failed', error, finishedAt: now, updatedAt: now });
+}
+
+/** It was still waiting when its expiry passed: it fails without running. */
+export function expired(rec: JobRecord, now: number): JobRecord {
+  const error = serializeError(new ExpiredError(`Job ${rec.id} (${rec.name}) expired at ${new Date(rec.expiresAt ?? now).toISOString()} before it could start; it was not run.`));
+  delete error.stack;
+  return finishGated({ ...rec, state: 'failed', error, finishedAt: now, updatedAt: now });
+}
+
+/** A job that ends while gated keeps no gate (nothing waits to lift them). */
+function finishGated(rec: JobRecord): JobRecord {
+  const next = { ...rec, ready: false };
+  delete next.behind;
+  delete next.after;
+  delete next.pendingDeps;
+  return withKeys(next);
+}
+
+/** The job a replace queued behind a running holder: no longer waits for it, and takes the key. */
+export function successorReleased(rec: JobRecord, key: string | undefined, now: number): JobRecord {
+  const next = { ...rec };
+  delete next.after;
+  if (key !== undefined) {
+    next.idempotencyKey = key;
+    delete next.keyOf;
+  }
+  return regate(next, now);
+}
+
+/** A finished job gives its idempotency key up to a newer one (it keeps it as `keyOf` for its snapshot). */
+export function keyGivenUp(rec: JobRecord): JobRecord {
+  const next = { ...rec };
+  if (next.idempotencyKey !== undefined) next.keyOf = next.idempotencyKey;
+  next.idempotencyKey = undefined;
+  delete next.successor;
+  return withKeys(next);
+}
+
+
 
 /** A record that cannot run, moved to `failed` with the reason, its fields made safe to index. */
 export function quarantine(rec: Partial<JobRecord> & { id: string }, reason: string, now: number): JobRecord {

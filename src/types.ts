@@ -58,6 +58,18 @@ export interface Job<Data = unknown, Name extends string = string, Result = unkn
   /** The last failure. */
   readonly error: SerializedError | undefined;
   readonly idempotencyKey: string | undefined;
+  /** The job's `group`: jobs of one group run one at a time, in enqueue order. */
+  readonly group: string | undefined;
+  /** When the job expires if it has not started by then (epoch ms). */
+  readonly expiresAt: number | undefined;
+  /** Ids of the jobs it depends on (`dependsOn`, indexes of `addBulk` resolved to ids); `[]` without. */
+  readonly dependsOn: readonly string[];
+  /**
+   * Ids of the jobs that must end before this `pending` job can be claimed: its dependencies
+   * not yet completed, the job ahead of it in its group, and, for a job created by a replace
+   * while the key's job was running, that job. `[]` when nothing holds it back but its `runAt`.
+   */
+  readonly waitingFor: readonly string[];
 }
 
 /** The job snapshot for one name of a job map (a union over all names by default). */
@@ -111,6 +123,32 @@ export interface JobOptions {
   requiresNetwork?: boolean;
   /** `true` deletes the job when it completes; `{ age }` / `{ count }` bound how many completed jobs are kept. @default false */
   removeOnComplete?: RemoveOnComplete;
+  /**
+   * Jobs of one group run one at a time, in enqueue order, across tabs, workers and
+   * processes; different groups run in parallel. Priority orders only between groups.
+   * A job of the group that is `processing` or `retrying` (or still waiting, e.g. delayed)
+   * holds back every later one. Like an SQS FIFO message group.
+   * @example { group: 'note:' + note.id }
+   */
+  group?: string;
+  /**
+   * What `add` does when a stored job holds the `idempotencyKey`: `'keep'` returns it
+   * unchanged; `'replace'` puts the new data and options in it if it has not started (moving
+   * its run time with `delay`/`runAt`: a debounce), or queues the new data to run once after
+   * it if it is running, or adds a new job if it has finished. Latest wins, e.g. autosave.
+   * @default 'keep'
+   */
+  onDuplicate?: 'keep' | 'replace';
+  /** A `Date` or epoch ms: a job not started by then moves to `failed` with `ExpiredError`. Not with `expiresIn`. */
+  expiresAt?: Date | number;
+  /** Milliseconds from now: a job not started by then moves to `failed` with `ExpiredError`. Not with `expiresAt`. */
+  expiresIn?: number;
+  /**
+   * Ids of jobs that must complete first; the handler's `ctx.dependencies` maps each to its
+   * result. In `addBulk`, a number names an earlier item of the same call by its index.
+   * If one of them fails or is removed, this job fails with `DependencyError` without running.
+   */
+  dependsOn?: readonly (string | number)[];
 }
 
 /** Options of `openQueue`. */
@@ -181,6 +219,8 @@ export interface HandlerContext<Data = unknown, Name extends string = string> {
   idempotencyKey: string;
   /** Stores any storable value (e.g. 0…1) as the job's progress and broadcasts a `progress` event. */
   progress(value: unknown): Promise<void>;
+  /** Result of each job named in `dependsOn`, by id; `{}` for a job without dependencies. */
+  dependencies: Readonly<Record<string, unknown>>;
   /** Ask for the next attempt in `ms` without counting this one as a failure (e.g. HTTP 429). */
   retryLater(ms: number): never;
 }

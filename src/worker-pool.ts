@@ -245,7 +245,7 @@ export function workerPool(factory: () => Worker, options: PoolOptions): Executo
         };
         w.runs.set(runId, slot);
         attempt.signal.addEventListener('abort', onAbort, { once: true });
-        w.api.run(runId, attempt.job, attempt.attempt, attempt.idempotencyKey).then(fromWorker, (error: unknown) =>
+        w.api.run(runId, attempt.job, attempt.attempt, attempt.idempotencyKey, attempt.dependencies).then(fromWorker, (error: unknown) =>
           fromWorker({ ok: false, error: toWireError(new JobrailError('The attempt could not be sent to its worker (job data must be structured-cloneable)', { cause: error })) }),
         );
         if (attempt.signal.aborted) onAbort();

@@ -9,7 +9,7 @@ import { serializeError } from './errors.js';
 import { fromWireError, HELLO, STARTUP_FAILED, type StartupFailure, type WorkerApi } from './protocol.js';
 import type { Handlers, JobMap } from './types.js';
 
-export { JobrailError, PermanentError, TimeoutError, JobFailedError, RetryLaterError } from './errors.js';
+export { JobrailError, PermanentError, TimeoutError, JobFailedError, RetryLaterError, ExpiredError, DependencyError } from './errors.js';
 export type { DataOf, Handler, HandlerContext, Handlers, Job, JobDef, JobMap, ResultOf, JobState } from './types.js';
 
 /** Set once a pool has said hello: from then on a failure is an attempt's or a crash, not a start-up failure. */
@@ -62,12 +62,12 @@ export function serveHandlers<M extends JobMap = JobMap>(handlers: Handlers<M>, 
         });
       });
     },
-    async run(runId, job, attempt, idempotencyKey) {
+    async run(runId, job, attempt, idempotencyKey, dependencies = {}) {
       const controller = new AbortController();
       controllers.set(runId, controller);
       try {
         const handler = Object.prototype.hasOwnProperty.call(handlers, job.name) ? (handlers as unknown as Record<string, never>)[job.name] : undefined;
-        const ctx = handlerContext({ job, attempt, signal: controller.signal, idempotencyKey, progress: (value) => report(runId, value) });
+        const ctx = handlerContext({ job, attempt, signal: controller.signal, idempotencyKey, dependencies, progress: (value) => report(runId, value) });
         return await callHandler(handler, job.name, job.data, ctx);
       } finally {
         controllers.delete(runId);

@@ -31,6 +31,10 @@ describe.each(STORAGES)('queue members (%s storage)', (storage) => {
         result: undefined,
         error: undefined,
         idempotencyKey: undefined,
+        group: undefined,
+        expiresAt: undefined,
+        dependsOn: [],
+        waitingFor: [],
       });
       expect(await queue.get(job.id)).toEqual(job);
     });

@@ -46,6 +46,19 @@ const INDEX_NAMES = Object.keys(INDEXES) as IndexName[];
 const indexKey = (rec: JobRecord, index: IndexName): Key | undefined =>
   (rec as unknown as Record<string, Key | undefined>)[INDEXES[index].keyPath];
 
+/** The entries' keys of one record in one index: a multiEntry index has one per distinct array element, as IndexedDB makes. */
+function indexKeys(rec: JobRecord | undefined, index: IndexName): Key[] {
+  const key = rec && indexKey(rec, index);
+  if (key === undefined) return [];
+  const spec = INDEXES[index];
+  if ('multiEntry' in spec && spec.multiEntry && Array.isArray(key)) {
+    const out: Key[] = [];
+    for (const k of key) if (!out.some((o) => compareKeys(o, k) === 0)) out.push(k);
+    return out;
+  }
+  return [key];
+}
+
 /**
  * Non-durable storage private to this tab or runtime, with the same ordering and atomicity
  * as IndexedDB: transactions run one at a time and roll back when they throw. Values are
@@ -104,10 +117,8 @@ export class MemoryEngine implements Engine {
     const old = this.jobs.get(id);
     for (const name of INDEX_NAMES) {
       const index = this.indexes.get(name) as SortedIndex;
-      const oldKey = old && indexKey(old, name);
-      if (oldKey !== undefined) index.remove({ key: oldKey, id });
-      const newKey = rec && indexKey(rec, name);
-      if (newKey !== undefined) index.insert({ key: newKey, id });
+      for (const key of indexKeys(old, name)) index.remove({ key, id });
+      for (const key of indexKeys(rec, name)) index.insert({ key, id });
     }
     if (rec) this.jobs.set(id, rec);
     else this.jobs.delete(id);

@@ -1,5 +1,5 @@
 import type { IDBPDatabase, IDBPTransaction, StoreNames } from 'idb';
-import { INDEXES, JOBS, META, PAYLOADS, type IndexName, type JobrailDB } from './schema.js';
+import { INDEXES, JOBS, META, PAYLOADS, V3_INDEXES, type IndexName, type JobrailDB } from './schema.js';
 
 type UpgradeTx = IDBPTransaction<JobrailDB, StoreNames<JobrailDB>[], 'versionchange'>;
 
@@ -13,7 +13,7 @@ export function upgrade(db: IDBPDatabase<JobrailDB>, oldVersion: number, tx: Upg
   if (oldVersion < 1) {
     const jobs = db.createObjectStore(JOBS, { keyPath: 'id' });
     for (const [name, spec] of Object.entries(INDEXES)) {
-      jobs.createIndex(name as IndexName, spec.keyPath, { unique: spec.unique });
+      jobs.createIndex(name as IndexName, spec.keyPath, { unique: spec.unique, multiEntry: 'multiEntry' in spec && spec.multiEntry });
     }
     db.createObjectStore(META);
     db.createObjectStore(PAYLOADS);
@@ -24,5 +24,14 @@ export function upgrade(db: IDBPDatabase<JobrailDB>, oldVersion: number, tx: Upg
     // kept all data, so the upgrade costs the two index deletions, not a pass over every job.
     const jobs = tx.objectStore(JOBS);
     for (const index of ['seq', 'name']) jobs.deleteIndex(index as IndexName);
+  }
+  if (oldVersion >= 1 && oldVersion < 3) {
+    // The outbox gates' indexes. Their key fields are absent on every older record (none is
+    // gated, grouped or expiring), so the new indexes start empty and no record is rewritten.
+    const jobs = tx.objectStore(JOBS);
+    for (const name of V3_INDEXES) {
+      const spec = INDEXES[name];
+      jobs.createIndex(name, spec.keyPath, { unique: spec.unique, multiEntry: 'multiEntry' in spec && spec.multiEntry });
+    }
   }
 }

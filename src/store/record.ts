@@ -45,16 +45,41 @@ export interface JobRecord {
    * version 1 kept all data and version 2 keeps Blobs and large data (see `payload.ts`).
    */
   inline?: true;
+  // Outbox gates (see docs/outbox.md); absent on records written before them.
+  /** The job's group. */
+  group?: string;
+  /** Order within the group: `seq` at insert, a fresh number when a failed job is retried. */
+  gseq?: number;
+  /** The job ahead of it in its group, while it is not the group's head. */
+  behind?: string;
+  expiresAt?: number;
+  /** Every dependency id. */
+  dependsOn?: string[];
+  /** Dependencies not yet completed. */
+  pendingDeps?: string[];
+  /** Results of the completed dependencies, copied as each completed. */
+  depResults?: Record<string, unknown>;
+  /** Created by a replace while the key's holder ran: that holder's id; gated until it ends. */
+  after?: string;
+  /** Some waiting job names it in `dependsOn` (so its end looks them up; others pay nothing). */
+  dependents?: true;
+  /** On a running holder: the job a replace created to run after it. */
+  successor?: string;
+  /** The key of a job that gave it up (finished and replaced), or of a successor waiting for it. */
+  keyOf?: string;
   // Derived index keys: set by `withKeys`, never by hand.
   kState?: [string, number];
   kStateName?: [string, string, number];
   kReady?: [number, number, number];
   kDue?: [number, number];
   kFinished?: [string, number, number];
+  kGroup?: [string, number];
+  kDeps?: string[];
+  kExpiry?: [number, number];
 }
 
 export const isWaiting = (state: JobState): boolean => state === 'pending' || state === 'retrying';
-const isFinished = (state: JobState): boolean => state === 'completed' || state === 'failed';
+export const isFinished = (state: JobState): boolean => state === 'completed' || state === 'failed';
 
 /**
  * A random id unique across devices and databases: `crypto.randomUUID()` where present, else
@@ -81,21 +106,32 @@ export function handlerKey(rec: JobRecord): string {
   return key;
 }
 
+/** A waiting job that something other than its run time holds back: a group, dependencies, a running predecessor. */
+export const isGated = (rec: JobRecord): boolean => rec.behind !== undefined || rec.after !== undefined || (rec.pendingDeps?.length ?? 0) > 0;
+
 /** Recomputes the index key fields from the record's state: the one place they are set. */
 export function withKeys(rec: JobRecord): JobRecord {
   const out: JobRecord = { ...rec };
   delete out.kReady;
   delete out.kDue;
   delete out.kFinished;
+  delete out.kGroup;
+  delete out.kDeps;
+  delete out.kExpiry;
   // The key of schema version 1's `name` index, still on records that version wrote.
   delete (out as { kName?: unknown }).kName;
   if (out.idempotencyKey === undefined) delete (out as Partial<JobRecord>).idempotencyKey;
   out.kState = [rec.state, rec.seq];
   out.kStateName = [rec.state, rec.name, rec.seq];
   if (isWaiting(rec.state)) {
-    if (rec.ready) out.kReady = [rec.opts.requiresNetwork ? 1 : 0, -rec.priority, rec.seq];
+    // A gated job is in neither ready nor due: claims never walk past it.
+    if (isGated(rec)) {
+      if ((rec.pendingDeps?.length ?? 0) > 0) out.kDeps = [...(rec.pendingDeps as string[])];
+    } else if (rec.ready) out.kReady = [rec.opts.requiresNetwork ? 1 : 0, -rec.priority, rec.seq];
     else out.kDue = [rec.runAt, rec.seq];
+    if (rec.expiresAt !== undefined) out.kExpiry = [rec.expiresAt, rec.seq];
   }
+  if (rec.group !== undefined && !isFinished(rec.state)) out.kGroup = [rec.group, rec.gseq ?? rec.seq];
   if (isFinished(rec.state) && rec.finishedAt !== undefined) out.kFinished = [rec.state, rec.finishedAt, rec.seq];
   return out;
 }
@@ -118,8 +154,21 @@ export function toJob(rec: JobRecord): Job {
     progress: rec.progress,
     result: rec.result,
     error: rec.error,
-    idempotencyKey: rec.idempotencyKey,
+    idempotencyKey: rec.idempotencyKey ?? rec.keyOf,
+    group: rec.group,
+    expiresAt: rec.expiresAt,
+    dependsOn: rec.dependsOn ?? [],
+    waitingFor: waitingFor(rec),
   };
+}
+
+/** What holds a waiting job back, as ids of jobs (see `Job.waitingFor`). */
+function waitingFor(rec: JobRecord): string[] {
+  if (!isWaiting(rec.state)) return [];
+  const out = [...(rec.pendingDeps ?? [])];
+  if (rec.behind !== undefined) out.push(rec.behind);
+  if (rec.after !== undefined && rec.after !== rec.behind) out.push(rec.after);
+  return out;
 }
 
 /**

@@ -9,9 +9,10 @@ export const dbName = (queue: string): string => `jobrail:${queue}`;
  * converts records in place; no step ever deletes the jobs store (see README).
  * 1: job data always in `payloads`. 2: small data inline in the job record; no `seq` and
  * `name` indexes (two fewer index entries written per transition; `list` merges the
- * per-state walks instead).
+ * per-state walks instead). 3: `group`, `deps` and `expiry` indexes (outbox gates; sparse, so
+ * records written before need no rewrite).
  */
-export const DB_VERSION = 2;
+export const DB_VERSION = 3;
 
 export const JOBS = 'jobs';
 export const META = 'meta';
@@ -38,7 +39,16 @@ export const INDEXES = {
   finished: { keyPath: 'kFinished', unique: false },
   /** idempotency keys are unique among stored jobs */
   idempotencyKey: { keyPath: 'idempotencyKey', unique: true },
+  /** [group, gseq]: unfinished jobs of a group, in group order (the head first) */
+  group: { keyPath: 'kGroup', unique: false },
+  /** each dependency id a waiting job still waits for (multiEntry) */
+  deps: { keyPath: 'kDeps', unique: false, multiEntry: true },
+  /** [expiresAt, seq]: waiting jobs with an expiry */
+  expiry: { keyPath: 'kExpiry', unique: false },
 } as const;
+
+/** Indexes added by the v2→v3 step (the outbox gates). */
+export const V3_INDEXES = ['group', 'deps', 'expiry'] as const;
 
 export type IndexName = keyof typeof INDEXES;
 

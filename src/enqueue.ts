@@ -25,23 +25,14 @@ export function draftJob(queue: string, name: string, data: unknown, options: No
     name,
     data,
     priority: options.priority,
-    attempts: 0,
     maxAttempts: options.maxAttempts,
     runAt: options.runAt,
     createdAt: now,
     updatedAt: now,
-    finishedAt: undefined,
-    progress: undefined,
-    result: undefined,
-    error: undefined,
     idempotencyKey: options.idempotencyKey,
     uid: newUid(),
     opts: options.stored,
     ready: options.runAt <= now,
-    lease: undefined,
-    owner: undefined,
-    leaseUntil: undefined,
-    crashes: 0,
   });
   if (!keptApart(size)) draft.inline = true;
   if (options.group !== undefined) draft.group = options.group;

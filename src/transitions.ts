@@ -42,9 +42,27 @@ export function endEvent(state: JobState): JobEventName {
   return state === 'completed' ? 'completed' : state === 'failed' ? 'failed' : 'retrying';
 }
 
-/** The state of a job when it is added. */
-export function created<T extends object>(fields: T): T & { state: JobState } {
-  return { ...fields, state: 'pending' };
+/**
+ * The fields one run of a job accumulates, as a new job has them. A job added and a failed
+ * job revived by `retry` both start from these: no count of attempts, crashes or network
+ * misses, no progress, result or error of an earlier run carries over.
+ */
+const FRESH_RUN = {
+  attempts: 0,
+  crashes: 0,
+  netMisses: undefined,
+  progress: undefined,
+  result: undefined,
+  error: undefined,
+  finishedAt: undefined,
+  lease: undefined,
+  owner: undefined,
+  leaseUntil: undefined,
+} as const;
+
+/** A job as it is added: `pending`, a fresh run. */
+export function created<T extends object>(fields: T): T & typeof FRESH_RUN & { state: JobState } {
+  return { ...fields, ...FRESH_RUN, state: 'pending' };
 }
 
 /** A delayed or backing-off job whose time has come joins the ready index. */
@@ -126,9 +144,9 @@ export function cutOff(rec: JobRecord, now: number, message: string): JobRecord 
   );
 }
 
-/** A dead-lettered job back to `pending`, attempts reset, ready now (unless a gate holds it; see `manage.ts`). */
+/** A dead-lettered job back to `pending` as a fresh run, ready now (unless a gate holds it; see `manage.ts`). */
 export function revive(rec: JobRecord, now: number): JobRecord {
-  return withKeys({ ...rec, state: 'pending', attempts: 0, crashes: 0, runAt: now, ready: !isGated(rec), finishedAt: undefined, updatedAt: now, result: undefined });
+  return withKeys({ ...rec, ...FRESH_RUN, state: 'pending', runAt: now, ready: !isGated(rec), updatedAt: now });
 }
 
 /** The replace part of a job's record: what `onDuplicate: 'replace'` puts into a job that has not started. */

@@ -135,6 +135,28 @@ describe('requiresNetwork', () => {
     expect(runAts).toEqual([1000, 3000, 7000, 15000, 31000]);
   });
 
+  test('retry() of a job that died of network errors gives it its network grace again, and forgets its progress', async () => {
+    const { clock, q } = await fresh();
+    const job = await q.add('send', { n: 1 }, { requiresNetwork: true, retries: 0 });
+    const unreachable = async (_data: unknown, ctx: HandlerContext<{ n: number }>) => {
+      await ctx.progress(0.5);
+      throw new TypeError('Failed to fetch');
+    };
+    const first = run(q, unreachable);
+    for (const wait of [1000, 2000, 4000, 8000, 16000]) {
+      await vi.waitFor(async () => expect(((await q.get(job.id)) as Job).runAt).toBe(clock.t + wait));
+      await clock.advance(wait);
+    }
+    await expect(q.waitFor(job.id)).rejects.toMatchObject({ job: { state: 'failed', attempts: 1, progress: 0.5 } });
+    await first.stop();
+    await q.retry(job.id);
+    expect(await q.get(job.id)).toMatchObject({ state: 'pending', attempts: 0, progress: undefined, error: undefined });
+    run(q, unreachable);
+    // A fresh run: its first network error is free and 1 s away, as for a new job.
+    await vi.waitFor(async () => expect(((await q.get(job.id)) as Job).runAt).toBe(clock.t + 1000));
+    expect(await state(q, job.id)).toEqual({ state: 'retrying', attempts: 0 });
+  });
+
   test('any other outcome starts the count of network errors in a row again', async () => {
     const { clock, q } = await fresh();
     const job = await q.add('send', { n: 1 }, { requiresNetwork: true, retries: 1, backoff: { type: 'fixed', delay: 500 } });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { draftJob } from '../src/enqueue.js';
 import { JobrailError, PermanentError, serializeError, storageError } from '../src/errors.js';
 import { normalizeJobOptions } from '../src/options.js';
-import { applyOutcome, cutOff, type SettleContext } from '../src/transitions.js';
+import { applyOutcome, created, cutOff, revive, type SettleContext } from '../src/transitions.js';
 import { withKeys, type JobRecord } from '../src/store/record.js';
 import type { JobOptions } from '../src/types.js';
 
@@ -103,5 +103,30 @@ describe('errors', () => {
     expect(storageError('x', own)).toBe(own);
     const type = new TypeError('bad');
     expect(storageError('x', type)).toBe(type);
+  });
+});
+
+describe('revive (retry of a failed job)', () => {
+  it('resets every field one run accumulates, so the job starts as a new one would', () => {
+    const dead = withKeys({
+      ...running(3, { retries: 2 }),
+      state: 'failed',
+      lease: undefined,
+      owner: undefined,
+      leaseUntil: undefined,
+      crashes: 1,
+      netMisses: 5,
+      progress: 0.7,
+      result: { partial: true },
+      error: boom,
+      finishedAt: T + 400,
+    });
+    const next = revive(dead, T + 900);
+    const fresh = created({});
+    expect(next).toMatchObject({ state: 'pending', runAt: T + 900, updatedAt: T + 900, ready: true, id: '7', seq: 7, data: { x: 1 } });
+    for (const field of ['attempts', 'crashes', 'netMisses', 'progress', 'result', 'error', 'finishedAt', 'lease', 'owner', 'leaseUntil'] as const) {
+      expect(next[field], field).toEqual((fresh as Partial<JobRecord>)[field]);
+    }
+    expect(next.kReady).toEqual([0, -0, 7]);
   });
 });

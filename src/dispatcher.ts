@@ -193,12 +193,16 @@ export class Dispatcher {
   /** Wakes the loop at `at` (the earliest of all requested times wins). */
   private arm(at: number): void {
     if (this.stopping) return;
-    if (at <= this.q.env.now()) {
+    const now = this.q.env.now();
+    if (at <= now) {
       // Already due: look again now rather than hold a timer that would block earlier ones.
       queueMicrotask(() => this.wake());
       return;
     }
-    if (this.dueTimer !== undefined && at >= this.dueAt) return;
+    // An earlier timer is kept only while it can still fire: one whose time has passed
+    // without firing died with the context that set it (timers end with an edge runtime's
+    // request, or a frozen page), so it is replaced.
+    if (this.dueTimer !== undefined && at >= this.dueAt && this.dueAt > now) return;
     if (this.dueTimer !== undefined) this.q.env.clearTimeout(this.dueTimer);
     this.dueAt = at;
     this.dueTimer = this.q.env.setTimeout(() => {

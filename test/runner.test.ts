@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { JobrailError, PermanentError, RetryLaterError, TimeoutError, startWorkers, type HandlerContext, type Job } from '../src/index.js';
 import { STORAGES, deferred, nextDrained, nextEvent, openTest, record } from './helpers/queues.js';
 
@@ -135,6 +135,25 @@ describe.each(STORAGES)('running jobs (%s storage)', (storage) => {
       const done = await delayedDone;
       expect(ran).toEqual(['now', 'delayed']);
       expect(done.updatedAt).toBe(t0 + 1000);
+    });
+
+    it('arms a new wake-up when the timer it held can no longer fire (dropped with the context that set it)', async () => {
+      const { queue, clock } = await openTest<Jobs>(storage);
+      const runner = startWorkers(queue, { handlers: { work: (d) => d } });
+      await runner.ready;
+      const t0 = clock.now();
+      const first = await queue.add('work', 'first', { delay: 1000 });
+      await clock.timerAt(t0 + 1000);
+      expect(clock.drop(t0 + 1000)).toBeGreaterThan(0);
+      clock.advance(1500); // nothing fires: the wake-up for the first job is gone
+      const firstDone = nextEvent(queue, 'completed', (j) => j.id === first.id);
+      const second = await queue.add('work', 'second', { delay: 3000 });
+      await firstDone; // the add woke the runner, whose pass found the first job due
+      // The runner must now hold a timer for the second job, not trust the dead one.
+      await vi.waitFor(() => expect(clock.pending()).toContain(t0 + 4500));
+      const secondDone = nextEvent(queue, 'completed', (j) => j.id === second.id);
+      clock.advance(3000);
+      expect((await secondDone).updatedAt).toBe(t0 + 4500);
     });
 
     it('does not run a job before its runAt Date', async () => {

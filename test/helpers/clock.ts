@@ -44,6 +44,20 @@ export class FakeClock {
     return [...this.timers.values()].map((t) => t.at).sort((a, b) => a - b);
   }
 
+  /**
+   * Forgets the timers due at `at` without firing them, as timers die with the context that
+   * set them (an edge runtime's request, a suspended page); returns how many were dropped.
+   */
+  drop(at: number): number {
+    let dropped = 0;
+    for (const [id, t] of this.timers) {
+      if (t.at !== at) continue;
+      this.timers.delete(id);
+      dropped += 1;
+    }
+    return dropped;
+  }
+
   /** Moves time forward by `ms`, firing every timer due by then in order. */
   advance(ms: number): void {
     if (!(ms >= 0)) throw new RangeError(`advance(${String(ms)})`);

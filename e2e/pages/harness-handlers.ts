@@ -26,9 +26,13 @@ export interface WorkData {
   /** Fail attempts up to this number (then succeed). */
   failUntil?: number;
   permanent?: boolean;
+  /** Fail each attempt with this probability (0…1). */
+  failRate?: number;
+  /** A version number, logged with each start (replace tests). */
+  v?: number;
 }
 
-export type LogKind = 'start' | 'end' | 'abort' | 'overlap' | 'after-complete';
+export type LogKind = 'start' | 'end' | 'fail' | 'abort' | 'overlap' | 'after-complete';
 export interface LogEntry {
   job: string;
   queue: string;
@@ -40,6 +44,8 @@ export interface LogEntry {
   tab: string;
   /** Which JavaScript realm ran it (one id per worker, or per page load). */
   realm?: string;
+  /** The job data's `v`. */
+  v?: number;
 }
 
 /** Identifies this tab (page side); workers get it as their name. */
@@ -111,7 +117,7 @@ const sleep = (ms: number, signal: AbortSignal) =>
 export const handlers: Handlers<{ work: WorkData }> = {
   async work(data, ctx) {
     const { id, queue } = ctx.job;
-    const base = { job: id, queue, attempt: ctx.attempt };
+    const base = { job: id, queue, attempt: ctx.attempt, ...(data.v === undefined ? {} : { v: data.v }) };
     // Holding a lock named after the job proves no two executions overlap: a second one
     // finds it taken. The browser frees it when the holder dies.
     const locks = navigator.locks;
@@ -143,9 +149,12 @@ export const handlers: Handlers<{ work: WorkData }> = {
       }
       await sleep(data.ms ?? 0, ctx.signal);
       if (data.permanent) throw new PermanentError('permanent failure');
-      if (data.failUntil !== undefined && ctx.attempt <= data.failUntil) throw new Error(`failing attempt ${String(ctx.attempt)}`);
+      if ((data.failUntil !== undefined && ctx.attempt <= data.failUntil) || (data.failRate !== undefined && Math.random() < data.failRate)) {
+        await log({ ...base, kind: 'fail' });
+        throw new Error(`failing attempt ${String(ctx.attempt)}`);
+      }
       await log({ ...base, kind: 'end' });
-      return { ok: true, attempt: ctx.attempt };
+      return { ok: true, attempt: ctx.attempt, dependencies: ctx.dependencies };
     });
   },
 };

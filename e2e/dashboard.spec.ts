@@ -360,6 +360,18 @@ test('the status line says what the last action did, and lets it go', async ({ p
   expect(errors).toEqual([]);
 });
 
+test('says whether the browser keeps the queue\'s storage, and how much of the quota the origin uses', async ({ page }) => {
+  const errors = trackErrors(page);
+  await open(page);
+  const status = await page.evaluate(() => (window as unknown as TestWindow).e2e.queue.storageStatus());
+  const line = dash(page).locator('.storage');
+  await expect(line).toHaveAttribute('data-persisted', String(status.persisted));
+  const kept = { true: 'Storage persisted: the browser keeps it', false: 'Storage best-effort: the browser may evict it', unknown: 'Storage persistence unknown' }[String(status.persisted)] as string;
+  if (status.usage !== undefined && status.quota !== undefined) await expect(line).toHaveText(new RegExp(`^${kept} · [\\d.]+ (B|kB|MB|GB) of [\\d.]+ (B|kB|MB|GB) used \\(whole origin\\)$`));
+  else await expect(line).toHaveText(new RegExp(`^${kept}`));
+  expect(errors).toEqual([]);
+});
+
 /** Jobs in every state, with long data and errors: what the screenshots show. */
 async function seed(page: Page): Promise<void> {
   await page.evaluate(async () => {

@@ -1,3 +1,4 @@
+import type { StorageStatus } from '../persistence.js';
 import { openQueue, type Queue } from '../queue.js';
 import type { Job, JobState, ListOptions } from '../types.js';
 import { SlidingCounter } from './throughput.js';
@@ -14,6 +15,8 @@ export const REFRESH_INTERVAL_MS = 250;
 /** The throughput window. */
 export const THROUGHPUT_WINDOW_MS = 60_000;
 const MAX_NAMES = 100;
+/** `navigator.storage.estimate()` moves slowly: the storage line is re-read at most this often. */
+export const STORAGE_INTERVAL_MS = 10_000;
 
 /** Which page of which jobs to read. */
 export interface Query {
@@ -76,6 +79,8 @@ export class QueueController {
   runners: number | undefined;
   /** The browser's network state (`navigator.onLine`, then its `online`/`offline` events). */
   online = true;
+  /** `queue.storageStatus()`: persisted or best-effort, usage and quota, where the browser tells. */
+  storage: StorageStatus | undefined;
   /** Job names seen, for the name filter's suggestions (at most 100). */
   readonly names = new Set<string>();
   readonly completions = new SlidingCounter(THROUGHPUT_WINDOW_MS);
@@ -94,8 +99,26 @@ export class QueueController {
   private refreshing: Promise<void> | undefined;
   private lastRefreshAt = 0;
   private countingRunners = false;
+  private storageAt = -Infinity;
 
   constructor(private readonly host: ControllerHost) {}
+
+  /** Re-reads the storage status when the last read is older than {@link STORAGE_INTERVAL_MS}. */
+  pollStorage(): void {
+    const q = this.queue;
+    const now = Date.now();
+    if (!q || typeof q.storageStatus !== 'function' || now - this.storageAt < STORAGE_INTERVAL_MS) return;
+    this.storageAt = now;
+    const generation = this.generation;
+    q.storageStatus().then(
+      (status) => {
+        if (generation !== this.generation) return;
+        this.storage = status;
+        this.host.requestUpdate();
+      },
+      () => undefined, // it never rejects for the browser's sake; a closed queue is reported by reads
+    );
+  }
 
   /** Re-reads how many runners run the queue (a Web Locks query, no store read). */
   pollRunners(): void {
@@ -202,6 +225,8 @@ export class QueueController {
     this.loaded = undefined;
     this.paused = undefined;
     this.runners = undefined;
+    this.storage = undefined;
+    this.storageAt = -Infinity;
     this.completions.clear();
     this.names.clear();
     try {
@@ -240,6 +265,7 @@ export class QueueController {
     this.host.attached();
     this.host.requestUpdate();
     this.invalidate(true);
+    this.pollStorage();
   }
 
   private watchOnline(): void {

@@ -210,6 +210,7 @@ export class JobrailDashboard extends Base {
     this.#stop();
     this.#untick = onTick(() => {
       this.#controller.pollRunners();
+      this.#controller.pollStorage();
       if (this.#messageAt !== undefined && Date.now() - this.#messageAt >= MESSAGE_MS) this.#say('');
       this.#requestUpdate();
     });
@@ -260,6 +261,7 @@ export class JobrailDashboard extends Base {
       paused: c.paused,
       runners: c.runners,
       online: c.online,
+      storage: c.storage,
       pauseBusy: this.#pauseBusy,
       throughput: c.completions.count(now),
       names: c.names,

@@ -68,11 +68,12 @@ function describeValue(value: unknown, depth: number, seen: Set<object>): string
   }
 }
 
-/** `1.2 kB`, `340 B`, `3.4 MB` (decimal units). */
+/** `1.2 kB`, `340 B`, `3.4 MB`, `2.1 GB` (decimal units). */
 export function bytes(n: number): string {
   if (n < 1000) return `${String(n)} B`;
   if (n < 1_000_000) return `${(n / 1000).toFixed(1)} kB`;
-  return `${(n / 1_000_000).toFixed(1)} MB`;
+  if (n < 1_000_000_000) return `${(n / 1_000_000).toFixed(1)} MB`;
+  return `${(n / 1_000_000_000).toFixed(1)} GB`;
 }
 
 /** `now`, `in 3 s`, `in 2 min`, `in 1 h 5 min`, `in 2 d`, or the same with `ago`. */

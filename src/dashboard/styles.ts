@@ -140,6 +140,8 @@ nav.pager { display: flex; align-items: center; gap: 12px; margin-top: 8px; }
 nav.pager .range { color: var(--jobrail-muted); font-variant-numeric: tabular-nums; }
 .message { min-height: 1.45em; margin: 8px 0 0; color: var(--jobrail-muted); }
 .message[data-kind="error"] { color: var(--jobrail-failed); }
+.storage { margin: 4px 0 0; color: var(--jobrail-muted); font-size: 0.85em; }
+.storage[data-persisted="false"]::before { content: "⚠ "; color: var(--jobrail-retrying); }
 /* Narrow: every job is a card, no sideways scrolling. */
 @container (max-width: 599px) {
   .root { padding: 10px 10px 12px; }

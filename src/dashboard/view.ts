@@ -1,6 +1,7 @@
+import type { StorageStatus } from '../persistence.js';
 import type { Job, JobState } from '../types.js';
 import { knownTotal, THROUGHPUT_WINDOW_MS, type Loaded, type Query, type StateFilter } from './controller.js';
-import { absoluteTime, preview, progressFraction, relativeTime, truncate } from './format.js';
+import { absoluteTime, bytes, preview, progressFraction, relativeTime, truncate } from './format.js';
 import { applyStyles } from './styles.js';
 
 /** The screen-reader summary of the counts changes at most this often. */
@@ -27,6 +28,8 @@ export interface ViewModel {
   /** Runners of the queue in every tab, once known. */
   runners: number | undefined;
   online: boolean;
+  /** The browser's answer about the origin's storage, once read. */
+  storage: StorageStatus | undefined;
   pauseBusy: boolean;
   /** Completions in the throughput window. */
   throughput: number;
@@ -104,6 +107,7 @@ export class DashboardView {
     runState: HTMLElement;
     pause: HTMLButtonElement;
     throughputRate: HTMLElement;
+    storage: HTMLElement;
     counts: Record<JobState, { button: HTMLButtonElement; value: HTMLElement }>;
     summary: HTMLElement;
     state: HTMLSelectElement;
@@ -138,6 +142,7 @@ export class DashboardView {
     const throughputRate = el('strong', {}, '0');
     const throughput = el('p', { class: 'throughput', title: `Jobs completed in any tab over the last ${String(THROUGHPUT_WINDOW_MS / 1000)} s` }, throughputRate, ' completed in the last minute');
     const header = el('header', {}, el('h2', { id: headingId }, 'Queue ', queueName), runState, pause, throughput);
+    const storage = el('p', { class: 'storage', hidden: '' });
 
     const countsList = el('ul', { class: 'counts', 'aria-label': 'Jobs per state' });
     const counts = {} as Record<JobState, { button: HTMLButtonElement; value: HTMLElement }>;
@@ -213,9 +218,9 @@ export class DashboardView {
     pause.addEventListener('click', () => actions.togglePause());
 
     const message = el('p', { class: 'message', role: 'status', 'aria-live': 'polite' });
-    const root = el('section', { class: 'root', 'aria-labelledby': headingId, part: 'root' }, header, countsList, summary, filters, bulk, tableWrap, empty, pager, message);
+    const root = el('section', { class: 'root', 'aria-labelledby': headingId, part: 'root' }, header, countsList, summary, filters, bulk, tableWrap, empty, pager, message, storage);
     this.shadow.append(root);
-    this.dom = { root, queueName, runState, pause, throughputRate, counts, summary, state, name, names, bulk, bulkText, retryAll, removeAll, tableWrap, caption, tbody, empty, prev, next, range, message };
+    this.dom = { root, queueName, runState, pause, throughputRate, storage, counts, summary, state, name, names, bulk, bulkText, retryAll, removeAll, tableWrap, caption, tbody, empty, prev, next, range, message };
   }
 
   /** Puts the query into the filter controls (when set from outside, not while the user types). */
@@ -237,6 +242,7 @@ export class DashboardView {
     this.renderFilter(model.query);
     this.renderNames(model.names);
     setText(dom.throughputRate, String(model.throughput));
+    this.renderStorage(model.storage);
     const loaded = model.loaded;
     if (loaded) {
       for (const s of STATE_ORDER) setText(dom.counts[s].value, String(loaded.counts[s]));
@@ -280,6 +286,23 @@ export class DashboardView {
     setAttr(runState, 'title', title);
     setText(pause, model.paused ? 'Resume queue' : 'Pause queue');
     pause.disabled = false;
+  }
+
+  /** Whether the browser may evict the jobs, and the origin's usage of its quota, as far as it tells. */
+  private renderStorage(status: StorageStatus | undefined): void {
+    const node = this.dom.storage;
+    node.hidden = status === undefined;
+    if (!status) return;
+    const kept =
+      status.persisted === true
+        ? 'Storage persisted: the browser keeps it'
+        : status.persisted === false
+          ? 'Storage best-effort: the browser may evict it'
+          : 'Storage persistence unknown';
+    const { usage, quota } = status;
+    const used = usage === undefined ? '' : quota === undefined ? ` · ${bytes(usage)} used` : ` · ${bytes(usage)} of ${bytes(quota)} used (whole origin)`;
+    node.dataset.persisted = String(status.persisted);
+    setText(node, `${kept}${used}`);
   }
 
   private renderFilter(query: Pick<Query, 'state' | 'name'>): void {

@@ -1,9 +1,20 @@
-import { defineConfig } from '@playwright/test';
+import { defineConfig, type Project } from '@playwright/test';
+import { readdirSync, readFileSync } from 'node:fs';
 import { chromiumArgs, chromiumPath } from './e2e/chromium.mjs';
-
-const executablePath = chromiumPath();
+import { firefoxLaunch } from './e2e/firefox.mjs';
 
 const port = Number(process.env.E2E_PORT ?? 5174);
+
+// Every spec must take `test` from e2e/test.ts, which gives the webkit project its page and
+// context: a spec importing Playwright's own `test` would fail there with an unhelpful error.
+for (const file of readdirSync('e2e').filter((f) => f.endsWith('.spec.ts'))) {
+  if (/import\s*\{[^}]*\btest\b[^}]*\}\s*from\s*'@playwright\/test'/.test(readFileSync(`e2e/${file}`, 'utf8'))) {
+    throw new Error(`e2e/${file} imports test from '@playwright/test': import { test, expect } from './test.js' instead, so that it runs in every engine (see e2e/test.ts)`);
+  }
+}
+
+/** BROWSERS=chromium,firefox narrows a run to some engines (e.g. `npm run soak -- --browser firefox` sets it). */
+const wanted = (process.env.BROWSERS ?? 'chromium,firefox,webkit').split(',');
 
 export default defineConfig({
   testDir: 'e2e',
@@ -14,14 +25,20 @@ export default defineConfig({
   retries: 0,
   timeout: 60_000,
   expect: { timeout: 15_000 },
-  reporter: process.env.CI ? [['list']] : [['list']],
+  reporter: [['list'], ['./e2e/engines-reporter.ts']],
   outputDir: 'test-results/e2e',
   use: {
     baseURL: `http://127.0.0.1:${String(port)}`,
-    browserName: 'chromium',
-    launchOptions: { executablePath, args: chromiumArgs },
     trace: 'off',
   },
+  // A test kept out of an engine carries the tag @not-<engine> (engines() in e2e/test.ts).
+  projects: (
+    [
+    { name: 'chromium', grepInvert: /@not-chromium/, use: { browserName: 'chromium', launchOptions: { executablePath: chromiumPath(), args: chromiumArgs } } },
+    { name: 'firefox', grepInvert: /@not-firefox/, use: { browserName: 'firefox', ...firefoxLaunch() } },
+    { name: 'webkit', grepInvert: /@not-webkit/, use: { browserName: 'webkit' } },
+    ] as Project[]
+  ).filter((p) => wanted.includes(p.name ?? '')),
   webServer: {
     command: `npx vite --port ${String(port)} --strictPort --host 127.0.0.1`,
     url: `http://127.0.0.1:${String(port)}/e2e/pages/blank.html`,

@@ -3,7 +3,7 @@
  * data, paging, filters, dead-letter actions, keyboard use, live updates across tabs with a
  * throttled re-read, and both colour schemes.
  */
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type Page } from './test.js';
 import { mkdirSync } from 'node:fs';
 import { trackErrors } from './harness.js';
 import { XSS, type E2EApi } from './pages/dashboard-fixtures';

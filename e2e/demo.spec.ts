@@ -3,7 +3,7 @@
  * the simulated server, go offline, crash a worker, pause, reload mid-run, open a second tab.
  * Assertions wait on what the page shows (mostly the <jobrail-dashboard>), never on sleeps.
  */
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type Page } from './test.js';
 import { mkdirSync } from 'node:fs';
 import { trackErrors } from './harness.js';
 

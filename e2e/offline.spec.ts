@@ -3,7 +3,7 @@
  * 429 + Retry-After through ctx.retryLater, the limiter across two tabs, and the service
  * worker draining the queue on a Background Sync event.
  */
-import { expect, test, type BrowserContext, type Page } from '@playwright/test';
+import { expect, test, type BrowserContext, type Page } from './test.js';
 import type { Job } from '../src/index.js';
 import type { LogEntry, OffApi } from './pages/offline.js';
 

@@ -3,7 +3,7 @@
  * carried on by another tab when the scheduling one closes, and catch-up after every tab
  * was closed.
  */
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type Page } from './test.js';
 import type { Job } from '../src/index.js';
 import type { OffApi } from './pages/offline.js';
 

@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './test.js';
 import { checkInvariants, counts, openHarness, readLog, waitCompleted } from './harness.js';
 
 test.describe('several tabs of one origin', () => {

@@ -2,7 +2,7 @@
  * Schema upgrades in Chromium (issue 7): a database as schema version 1 wrote it, built with
  * the browser's own IndexedDB (Blob data included), opened with the current code.
  */
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type Page } from './test.js';
 import { DB_VERSION } from '../src/store/schema.js';
 import type { EncodedFixture, EncodedJob, SeenJob, UpgradeApi } from './pages/upgrade.js';
 

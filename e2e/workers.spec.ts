@@ -1,4 +1,4 @@
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type Page } from './test.js';
 import { checkInvariants, counts, openHarness, readLog, waitCompleted } from './harness.js';
 
 test.describe('handlers in a Web Worker pool', () => {

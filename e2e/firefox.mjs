@@ -1,0 +1,13 @@
+// How every browser run here launches Firefox: Debian's firefox-esr over WebDriver BiDi
+// (Playwright's `moz-firefox` channel: stock Firefox, no patched build to download).
+import { existsSync } from 'node:fs';
+
+/** Debian's Firefox ESR, or FIREFOX_PATH. */
+export function firefoxPath() {
+  return process.env.FIREFOX_PATH ?? (existsSync('/usr/bin/firefox-esr') ? '/usr/bin/firefox-esr' : undefined);
+}
+
+/** Playwright launch options for it (playwright.config.ts and bench/run.mjs). */
+export function firefoxLaunch() {
+  return { channel: 'moz-firefox', launchOptions: { executablePath: firefoxPath(), headless: true } };
+}

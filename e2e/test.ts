@@ -1,0 +1,79 @@
+/**
+ * The one way to write a browser test here: import `test` and `expect` from this file (not
+ * from '@playwright/test') and use Playwright's `page` / `context` API. The same spec then runs
+ * in the three projects of playwright.config.ts:
+ *   chromium  Debian's Chromium, driven by Playwright over CDP
+ *   firefox   Debian's Firefox ESR, driven by Playwright over WebDriver BiDi
+ *   webkit    WebKitGTK's MiniBrowser under Xvfb, driven over WebDriver classic through the
+ *             adapter in e2e/webkit/page.ts (Playwright cannot drive this WebKit build)
+ *
+ * A test or describe whose subject does not exist in an engine says so in one line:
+ *   test('…', engines(['chromium'], 'Background Sync exists only in Chromium'), async ({ page }) => …)
+ * It then does not run (and is not counted) in the other engines; the reason shows in the
+ * report's annotations and in the README's table of what runs where. A test whose subject
+ * exists in an engine but is broken there today starts with `failsIn('webkit', 'why')`.
+ */
+import { test as base, expect, type Browser, type BrowserContext, type TestDetails } from '@playwright/test';
+import { WdContext } from './webkit/page.js';
+import { WebKitDriver } from './webkit/webdriver.js';
+
+export { expect };
+export type { Page, BrowserContext, Locator } from '@playwright/test';
+
+export type Engine = 'chromium' | 'firefox' | 'webkit';
+export const ENGINES: readonly Engine[] = ['chromium', 'firefox', 'webkit'];
+
+/** Keeps a test (or describe) to the engines listed; `reason` says why, in one line. */
+export function engines(only: Engine[], reason: string): TestDetails {
+  return {
+    tag: ENGINES.filter((e) => !only.includes(e)).map((e) => `@not-${e}`),
+    annotation: { type: 'engines', description: `${only.join(', ')} only: ${reason}` },
+  };
+}
+
+/**
+ * A known failure in one engine, declared in the test's first line: the test still runs
+ * there and must fail; once the cause is fixed it passes, which fails the run until the line
+ * is removed.
+ */
+export function failsIn(engine: Engine, reason: string): void {
+  test.fail(test.info().project.name === engine, `fails in ${engine}: ${reason}`);
+}
+
+export const test = base.extend<object, { webkitDriver: WebKitDriver | undefined }>({
+  // One Xvfb display and WebKitWebDriver per test worker; each test gets its own session.
+  webkitDriver: [
+    async ({ browserName }, use) => {
+      if (browserName !== 'webkit') return use(undefined);
+      const driver = await WebKitDriver.start();
+      await use(driver);
+      await driver.stop();
+    },
+    { scope: 'worker', timeout: 30_000 },
+  ],
+  browser: [
+    async ({ playwright, browserName }, use) => {
+      if (browserName === 'webkit') {
+        // Nothing for Playwright to launch: WebKitGTK is reached through `context`.
+        await use(new Proxy({}, { get: (_, p) => (p === 'then' ? undefined : (() => { throw new Error(`browser.${String(p)} is not available in the webkit project: use the page and context fixtures`); })()) }) as Browser);
+        return;
+      }
+      const browser = await playwright[browserName].launch();
+      await use(browser);
+      await browser.close();
+    },
+    { scope: 'worker', timeout: 0 },
+  ],
+  context: async ({ browser, browserName, baseURL, webkitDriver }, use) => {
+    if (browserName === 'webkit' && webkitDriver) {
+      // A WebDriver session is a fresh browser with its own (ephemeral) storage, like a context.
+      const context = WdContext.create(await webkitDriver.newSession(), baseURL ?? 'about:blank');
+      await use(context as unknown as BrowserContext);
+      await context.close();
+      return;
+    }
+    const context = await browser.newContext({ baseURL });
+    await use(context);
+    await context.close();
+  },
+});

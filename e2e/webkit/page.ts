@@ -1,0 +1,406 @@
+/**
+ * The part of Playwright's Page / BrowserContext / Locator API that the e2e specs use,
+ * implemented over WebDriver classic for WebKitGTK (which Playwright cannot drive): the specs
+ * are written once, against Playwright's API, and `e2e/test.ts` hands them these objects in
+ * the webkit project.
+ *
+ * What it provides: context.newPage/pages/close; page.goto/reload (waitUntil 'load' or
+ * 'commit'), evaluate, waitForFunction, waitForTimeout, close, url, on('pageerror' |
+ * 'console' | 'close'); page.locator(css).locator(css) (each step also looks inside shadow
+ * roots) with first/last/nth/count/evaluate/textContent and the matchers toHaveText,
+ * toContainText, toBeVisible, toBeAttached, toHaveCount. Anything else throws, naming what
+ * is missing: exclude the test in WebKit with `engines(...)` (e2e/test.ts), or add it here.
+ *
+ * Differences that a spec may notice:
+ * - 'pageerror' and 'console' (errors only) are caught from when the adapter's hooks are
+ *   installed (right after a load, or at the first evaluate after a 'commit' navigation), not
+ *   during the page's first script; errors inside workers are not seen.
+ * - Windows of a session are separate top-level windows, all visible (no hidden tabs).
+ * - evaluate() values cross as JSON with the types Playwright keeps (undefined, NaN, ±0,
+ *   ±Infinity, Date, RegExp, Error, BigInt); DOM nodes and other host objects become `{}`.
+ */
+import type { Session } from './webdriver.js';
+
+/** Runs one command at a time: a WebDriver session has a single "current window". */
+class Mutex {
+  private tail: Promise<unknown> = Promise.resolve();
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(fn);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+}
+
+/** Both realms use these two (the page gets their source): values with the types Playwright keeps. */
+function encode(value: unknown, seen: Set<object> = new Set()): unknown {
+  if (value === undefined || typeof value === 'function' || typeof value === 'symbol') return { $u: 1 };
+  if (typeof value === 'number') {
+    if (Number.isNaN(value)) return { $n: 'NaN' };
+    if (value === Infinity) return { $n: 'Infinity' };
+    if (value === -Infinity) return { $n: '-Infinity' };
+    if (Object.is(value, -0)) return { $n: '-0' };
+    return value;
+  }
+  if (typeof value === 'bigint') return { $b: String(value) };
+  if (value === null || typeof value !== 'object') return value;
+  if (value instanceof Date) return { $d: value.getTime() };
+  if (value instanceof RegExp) return { $r: [value.source, value.flags] };
+  if (value instanceof Error) return { $e: [value.name, value.message, value.stack ?? ''] };
+  if (seen.has(value)) return { $u: 1 };
+  seen.add(value);
+  try {
+    if (Array.isArray(value)) return value.map((v) => encode(v, seen));
+    // Entries, not an object: key order survives the JSON round trip.
+    return { $o: Object.keys(value).map((k) => [k, encode((value as Record<string, unknown>)[k], seen)]) };
+  } finally {
+    seen.delete(value);
+  }
+}
+
+function decode(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(decode);
+  const v = value as Record<string, unknown>;
+  if ('$u' in v) return undefined;
+  if ('$n' in v) return v.$n === '-0' ? -0 : Number(v.$n);
+  if ('$b' in v) return BigInt(v.$b as string);
+  if ('$d' in v) return new Date(v.$d as number);
+  if ('$r' in v) return new RegExp(...(v.$r as [string, string]));
+  if ('$e' in v) {
+    const [name, message, stack] = v.$e as [string, string, string];
+    const error = new Error(message);
+    error.name = name;
+    error.stack = stack;
+    return error;
+  }
+  if ('$o' in v) return Object.fromEntries((v.$o as [string, unknown][]).map(([k, x]) => [k, decode(x)]));
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, decode(x)]));
+}
+
+/**
+ * Installed once per document: the codec, results of evaluations that outlast one WebDriver
+ * call, and the page's errors since the last call.
+ */
+const RUNTIME = `
+if (!window.__wd) {
+  const encode = ${encode.toString()};
+  const decode = ${decode.toString()};
+  const errors = [];
+  addEventListener('error', (e) => errors.push({ kind: 'pageerror', name: (e.error && e.error.name) || 'Error', text: (e.error && e.error.message) || e.message }));
+  addEventListener('unhandledrejection', (e) => errors.push({ kind: 'pageerror', name: (e.reason && e.reason.name) || 'Error', text: String((e.reason && e.reason.message) || e.reason) }));
+  const consoleError = console.error.bind(console);
+  console.error = (...args) => { errors.push({ kind: 'console', text: args.map((a) => (a instanceof Error ? String(a) : typeof a === 'string' ? a : JSON.stringify(a))).join(' ') }); consoleError(...args); };
+  window.__wd = { encode, decode, results: new Map(), drain: () => errors.splice(0) };
+}
+`;
+
+type Reply = { ok: unknown; errors: PageEvent[] } | { err: string; errors: PageEvent[] } | { pending: true };
+type PageEvent = { kind: 'pageerror' | 'console'; name?: string; text: string };
+
+let evalSeq = 0;
+
+function unsupported(what: string): never {
+  throw new Error(`${what} is not provided by the WebKit adapter (e2e/webkit/page.ts): exclude the test in WebKit with engines(…) from e2e/test.ts, saying why, or add it to the adapter`);
+}
+
+/** Wraps an adapter object so that any member it lacks throws with a message that names it. */
+function strict<T extends object>(target: T, kind: string): T {
+  return new Proxy(target, {
+    get(t, prop, receiver) {
+      if (typeof prop === 'symbol' || prop in t || prop === 'then' || prop === 'toJSON' || prop === 'asymmetricMatch' || prop === '$$typeof' || prop === 'nodeType')
+        return Reflect.get(t, prop, receiver);
+      return unsupported(`${kind}.${prop}`);
+    },
+  });
+}
+
+export class WdContext {
+  private current: string | undefined;
+  private readonly mutex = new Mutex();
+  private readonly open = new Set<WdPage>();
+
+  constructor(
+    readonly session: Session,
+    readonly baseURL: string,
+  ) {}
+
+  static create(session: Session, baseURL: string): WdContext {
+    return strict(new WdContext(session, baseURL), 'context');
+  }
+
+  /** A new top-level window. The session's first window is never handed out: closing a page never ends the session. */
+  async newPage(): Promise<WdPage> {
+    const { handle } = await this.mutex.run(() => this.session.cmd<{ handle: string }>('POST', '/window/new', { type: 'window' }));
+    const page = strict(new WdPage(this, handle), 'page');
+    this.open.add(page);
+    return page;
+  }
+
+  pages(): WdPage[] {
+    return [...this.open];
+  }
+
+  /** Runs `fn` with `handle` as the session's current window. */
+  inWindow<T>(handle: string, fn: () => Promise<T>): Promise<T> {
+    return this.mutex.run(async () => {
+      if (this.current !== handle) {
+        await this.session.cmd('POST', '/window', { handle });
+        this.current = handle;
+      }
+      return fn();
+    });
+  }
+
+  forget(page: WdPage): void {
+    this.open.delete(page);
+    this.current = undefined;
+  }
+
+  async close(): Promise<void> {
+    this.open.clear();
+    await this.session.delete().catch(() => undefined);
+  }
+}
+
+export class WdPage {
+  private closed = false;
+  private lastUrl = 'about:blank';
+  private readonly listeners = new Map<string, ((arg: unknown) => void)[]>();
+
+  constructor(
+    private readonly ctx: WdContext,
+    readonly handle: string,
+  ) {}
+
+  context(): WdContext {
+    return this.ctx;
+  }
+
+  url(): string {
+    return this.lastUrl;
+  }
+
+  isClosed(): boolean {
+    return this.closed;
+  }
+
+  on(event: string, listener: (arg: never) => void): this {
+    // Workers' own events are not reachable over WebDriver classic (see the header).
+    if (event === 'worker') return this;
+    if (event !== 'pageerror' && event !== 'console' && event !== 'close') unsupported(`page.on('${event}')`);
+    this.listeners.set(event, [...(this.listeners.get(event) ?? []), listener as (arg: unknown) => void]);
+    return this;
+  }
+
+  private emit(event: string, arg: unknown): void {
+    for (const l of this.listeners.get(event) ?? []) l(arg);
+  }
+
+  private dispatch(events: PageEvent[]): void {
+    for (const e of events) {
+      if (e.kind === 'pageerror') {
+        const error = new Error(e.text);
+        error.name = e.name ?? 'Error';
+        this.emit('pageerror', error);
+      } else {
+        this.emit('console', { type: () => 'error', text: () => e.text });
+      }
+    }
+  }
+
+  private cmd<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
+    if (this.closed) throw new Error('page is closed');
+    return this.ctx.inWindow(this.handle, () => this.ctx.session.cmd<T>(method, path, body));
+  }
+
+  async goto(url: string, options: { waitUntil?: 'load' | 'commit' } = {}): Promise<null> {
+    const target = new URL(url, this.ctx.baseURL).href;
+    this.lastUrl = target;
+    if (options.waitUntil === 'commit') {
+      await this.cmd('POST', '/execute/sync', { script: 'location.href = arguments[0]', args: [target] });
+    } else {
+      await this.cmd('POST', '/url', { url: target });
+      await this.install();
+    }
+    return null;
+  }
+
+  async reload(options: { waitUntil?: 'load' | 'commit' } = {}): Promise<null> {
+    if (options.waitUntil === 'commit') {
+      await this.cmd('POST', '/execute/sync', { script: 'setTimeout(() => location.reload())', args: [] });
+    } else {
+      await this.cmd('POST', '/refresh', {});
+      await this.install();
+    }
+    return null;
+  }
+
+  private async install(): Promise<void> {
+    await this.cmd('POST', '/execute/sync', { script: RUNTIME, args: [] });
+  }
+
+  /**
+   * Runs `fn(arg)` in the page. A result ready within 100 ms comes back in the same call;
+   * a longer one is kept in the page and polled, so a long wait in one window never blocks
+   * the commands of the others.
+   */
+  async evaluate<R, A>(fn: ((arg: A) => R | Promise<R>) | string, arg?: A): Promise<R> {
+    const source = typeof fn === 'function' ? fn.toString() : `() => (${fn})`;
+    const id = `e${String(++evalSeq)}`;
+    const script = `${RUNTIME}
+      const [arg, id, done] = arguments;
+      const w = window.__wd;
+      let answered = false;
+      const finish = (r) => { if (answered) w.results.set(id, r); else { answered = true; done(r); } };
+      Promise.resolve()
+        .then(() => (${source})(w.decode(arg)))
+        .then((v) => finish({ ok: w.encode(v), errors: w.drain() }), (e) => finish({ err: (e instanceof Error ? e.name + ': ' + e.message + '\n' + e.stack : String(e)), errors: w.drain() }));
+      setTimeout(() => { if (!answered) { answered = true; done({ pending: true }); } }, 100);`;
+    let reply = await this.cmd<Reply>('POST', '/execute/async', { script, args: [encode(arg), id] });
+    while ('pending' in reply) {
+      await new Promise((r) => setTimeout(r, 20));
+      const polled = await this.cmd<Reply | { gone: true } | null>('POST', '/execute/sync', {
+        script: 'const w = window.__wd; if (!w) return { gone: true }; const r = w.results.get(arguments[0]); if (r) w.results.delete(arguments[0]); return r || { pending: true };',
+        args: [id],
+      });
+      if (polled && 'gone' in polled) throw new Error('page.evaluate: Execution context was destroyed, most likely because of a navigation');
+      reply = polled ?? { pending: true };
+    }
+    this.dispatch(reply.errors);
+    if ('err' in reply) throw new Error(`page.evaluate: ${reply.err}`);
+    return decode(reply.ok) as R;
+  }
+
+  async waitForFunction<A>(fn: ((arg: A) => unknown) | string, arg?: A, options: { timeout?: number; polling?: number } = {}): Promise<{ jsonValue(): Promise<unknown> }> {
+    const until = Date.now() + (options.timeout ?? 30_000);
+    for (;;) {
+      const value = await this.evaluate(fn as (arg: A) => unknown, arg);
+      if (value) return { jsonValue: async () => value };
+      if (Date.now() > until) throw new Error(`page.waitForFunction: Timeout ${String(options.timeout ?? 30_000)}ms exceeded`);
+      await new Promise((r) => setTimeout(r, options.polling ?? 50));
+    }
+  }
+
+  async waitForTimeout(ms: number): Promise<void> {
+    await new Promise((r) => setTimeout(r, ms));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.ctx.inWindow(this.handle, () => this.ctx.session.cmd('DELETE', '/window'));
+    this.closed = true;
+    this.ctx.forget(this);
+    this.emit('close', this);
+  }
+
+  locator(selector: string): WdLocator {
+    return WdLocator.create(this, [selector]);
+  }
+}
+
+type ExpectedText = { string?: string; regexSource?: string; regexFlags?: string; matchSubstring?: boolean; ignoreCase?: boolean; normalizeWhiteSpace?: boolean };
+type ExpectOptions = { expectedText?: ExpectedText[]; expectedNumber?: number; isNot: boolean; timeout: number };
+
+/** CSS selectors, each step searched in light DOM and open shadow roots (as Playwright's CSS engine does). */
+export class WdLocator {
+  /** Playwright's `expect` recognises its locators by this name and calls `_expect` to poll. */
+  readonly _apiName = 'Locator';
+
+  constructor(
+    private readonly page: WdPage,
+    private readonly steps: string[],
+    private readonly index?: number,
+  ) {}
+
+  static create(page: WdPage, steps: string[], index?: number): WdLocator {
+    return strict(new WdLocator(page, steps, index), 'locator');
+  }
+
+  locator(selector: string): WdLocator {
+    return WdLocator.create(this.page, [...this.steps, selector], undefined);
+  }
+  first(): WdLocator {
+    return WdLocator.create(this.page, this.steps, 0);
+  }
+  last(): WdLocator {
+    return WdLocator.create(this.page, this.steps, -1);
+  }
+  nth(i: number): WdLocator {
+    return WdLocator.create(this.page, this.steps, i);
+  }
+
+  toString(): string {
+    return `locator(${this.steps.map((s) => `'${s}'`).join(' >> ')})${this.index === undefined ? '' : `.nth(${String(this.index)})`}`;
+  }
+
+  /** The matching elements' text, visibility and count, read in the page. */
+  private snapshot(): Promise<{ count: number; texts: string[]; visible: boolean[] }> {
+    return this.page.evaluate(
+      ({ steps, index }) => {
+        const deep = (root: ParentNode, sel: string): Element[] => {
+          const out: Element[] = [];
+          const walk = (node: ParentNode) => {
+            out.push(...node.querySelectorAll(sel));
+            for (const el of node.querySelectorAll('*')) if (el.shadowRoot) walk(el.shadowRoot);
+          };
+          walk(root);
+          return [...new Set(out)];
+        };
+        let found: Element[] = [document.documentElement];
+        for (const step of steps) found = found.flatMap((el) => [...deep(el, step), ...(el.shadowRoot ? deep(el.shadowRoot, step) : [])]);
+        found = [...new Set(found)];
+        if (index !== null) {
+          const el = found.at(index);
+          found = el ? [el] : [];
+        }
+        return {
+          count: found.length,
+          texts: found.map((el) => el.textContent ?? ''),
+          visible: found.map((el) => {
+            const r = el.getBoundingClientRect();
+            return r.width > 0 && r.height > 0 && getComputedStyle(el).visibility !== 'hidden';
+          }),
+        };
+      },
+      { steps: this.steps, index: this.index ?? null },
+    );
+  }
+
+  async count(): Promise<number> {
+    return (await this.snapshot()).count;
+  }
+
+  async textContent(): Promise<string | null> {
+    return (await this.snapshot()).texts[0] ?? null;
+  }
+
+  async _expect(expression: string, options: ExpectOptions): Promise<{ matches: boolean; received?: { value: unknown }; log: string[]; timedOut?: boolean }> {
+    const test = (s: Awaited<ReturnType<WdLocator['snapshot']>>): { matches: boolean; value: unknown } => {
+      if (expression === 'to.have.count') return { matches: s.count === options.expectedNumber, value: s.count };
+      if (expression === 'to.be.attached') return { matches: s.count > 0, value: s.count > 0 ? 'attached' : 'detached' };
+      if (expression === 'to.be.visible') return { matches: s.visible[0] === true, value: s.visible[0] ? 'visible' : 'hidden' };
+      if (expression === 'to.have.text') {
+        const want = options.expectedText?.[0] ?? {};
+        let text = s.texts[0];
+        if (text === undefined) return { matches: false, value: undefined };
+        if (want.normalizeWhiteSpace) text = text.replace(/\s+/g, ' ').trim();
+        let matches: boolean;
+        if (want.regexSource !== undefined) matches = new RegExp(want.regexSource, `${want.regexFlags ?? ''}${want.ignoreCase ? 'i' : ''}`).test(text);
+        else {
+          const [a, b] = want.ignoreCase ? [text.toLowerCase(), (want.string ?? '').toLowerCase()] : [text, want.string ?? ''];
+          matches = want.matchSubstring ? a.includes(b) : a === b;
+        }
+        return { matches, value: text };
+      }
+      return unsupported(`expect(locator) '${expression}'`);
+    };
+    const until = Date.now() + options.timeout;
+    for (;;) {
+      const result = test(await this.snapshot());
+      if (result.matches !== options.isNot || Date.now() > until) {
+        return { matches: result.matches, received: { value: result.value }, log: [], timedOut: result.matches === options.isNot };
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}

@@ -13,7 +13,7 @@ for (const file of readdirSync('e2e').filter((f) => f.endsWith('.spec.ts'))) {
   }
 }
 
-/** BROWSERS=chromium,firefox narrows a run to some engines (e.g. `npm run soak -- --browser firefox` sets it). */
+/** BROWSERS=chromium,firefox narrows a run to some engines (`--project` works too). */
 const wanted = (process.env.BROWSERS ?? 'chromium,firefox,webkit').split(',');
 
 export default defineConfig({
@@ -31,12 +31,11 @@ export default defineConfig({
     baseURL: `http://127.0.0.1:${String(port)}`,
     trace: 'off',
   },
-  // A test kept out of an engine carries the tag @not-<engine> (engines() in e2e/test.ts).
   projects: (
     [
-    { name: 'chromium', grepInvert: /@not-chromium/, use: { browserName: 'chromium', launchOptions: { executablePath: chromiumPath(), args: chromiumArgs } } },
-    { name: 'firefox', grepInvert: /@not-firefox/, use: { browserName: 'firefox', ...firefoxLaunch() } },
-    { name: 'webkit', grepInvert: /@not-webkit/, use: { browserName: 'webkit' } },
+    { name: 'chromium', use: { browserName: 'chromium', launchOptions: { executablePath: chromiumPath(), args: chromiumArgs } } },
+    { name: 'firefox', use: { browserName: 'firefox', ...firefoxLaunch() } },
+    { name: 'webkit', use: { browserName: 'webkit' } },
     ] as Project[]
   ).filter((p) => wanted.includes(p.name ?? '')),
   webServer: {

@@ -3,7 +3,7 @@
  * the simulated server, go offline, crash a worker, pause, reload mid-run, open a second tab.
  * Assertions wait on what the page shows (mostly the <jobrail-dashboard>), never on sleeps.
  */
-import { expect, test, type Page } from './test.js';
+import { expect, onlyIn, test, type Page } from './test.js';
 import { mkdirSync } from 'node:fs';
 import { trackErrors } from './harness.js';
 
@@ -16,6 +16,8 @@ type DemoWindow = Window & {
 };
 
 mkdirSync('screenshots', { recursive: true });
+
+onlyIn(['chromium', 'firefox'], 'drives the demo with role and label locators, clicks and keys, which the WebKit adapter (e2e/webkit/page.ts) does not provide yet');
 
 const dash = (page: Page) => page.locator('jobrail-dashboard');
 const count = (page: Page, state: State) => dash(page).locator(`[data-count="${state}"] .value`);

@@ -3,7 +3,7 @@
  * 429 + Retry-After through ctx.retryLater, the limiter across two tabs, and the service
  * worker draining the queue on a Background Sync event.
  */
-import { expect, test, type BrowserContext, type Page } from './test.js';
+import { expect, onlyIn, test, type BrowserContext, type Page } from './test.js';
 import type { Job } from '../src/index.js';
 import type { LogEntry, OffApi } from './pages/offline.js';
 
@@ -28,6 +28,7 @@ async function goOffline(context: BrowserContext, page: Page, offline: boolean):
 
 test.describe('offline-first', () => {
   test('requiresNetwork jobs wait while offline, keep their retries, and complete after reconnect', async ({ context, page }) => {
+    onlyIn(['chromium', 'firefox'], 'needs network emulation (context.setOffline), which WebDriver classic lacks');
     await openPage(page, { queue: unique('net-wait'), start: 1 });
     await goOffline(context, page, true);
     const ids = await page.evaluate(async () => {
@@ -47,6 +48,7 @@ test.describe('offline-first', () => {
   });
 
   test('an attempt cut off by the network going away uses no retry, waits, and completes after reconnect', async ({ context, page }) => {
+    onlyIn(['chromium', 'firefox'], 'needs network emulation (context.setOffline), which WebDriver classic lacks');
     await openPage(page, { queue: unique('net-cut'), start: 1 });
     const id = await page.evaluate(async () => (await off.add('gated', { n: 1 }, { requiresNetwork: true, retries: 0 })).id);
     await expect.poll(() => page.evaluate(() => off.started(1))).toBe(true);
@@ -62,6 +64,7 @@ test.describe('offline-first', () => {
   });
 
   test('a 429 with Retry-After delays the job through ctx.retryLater without using a retry', async ({ page }) => {
+    onlyIn(['chromium', 'firefox'], 'answers the request with page.route, which WebDriver classic lacks');
     const hits: number[] = [];
     await page.route('**/e2e/pages/offline-api*', async (route) => {
       hits.push(Date.now());
@@ -105,6 +108,8 @@ test.describe('offline-first', () => {
 });
 
 test.describe('Background Sync', () => {
+  onlyIn(['chromium'], 'Background Sync exists only in Chromium, and the second test dispatches its event through CDP');
+
   /** Opens the app page, registers the e2e service worker, and a DevTools session on a tab without jobrail. */
   async function setUp(context: BrowserContext, queue: string) {
     const app = await context.newPage();

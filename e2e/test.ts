@@ -7,13 +7,14 @@
  *   webkit    WebKitGTK's MiniBrowser under Xvfb, driven over WebDriver classic through the
  *             adapter in e2e/webkit/page.ts (Playwright cannot drive this WebKit build)
  *
- * A test or describe whose subject does not exist in an engine says so in one line:
- *   test('…', engines(['chromium'], 'Background Sync exists only in Chromium'), async ({ page }) => …)
- * It then does not run (and is not counted) in the other engines; the reason shows in the
- * report's annotations and in the README's table of what runs where. A test whose subject
- * exists in an engine but is broken there today starts with `failsIn('webkit', 'why')`.
+ * A test, describe or spec whose subject does not exist in an engine says so in one line,
+ * first in its body (or at the top of the file):
+ *   onlyIn(['chromium'], 'Background Sync exists only in Chromium');
+ * It is then skipped in the other engines, with the reason; the README's test section lists
+ * what runs where. A test whose subject exists in an engine but is broken there today starts
+ * with `failsIn('webkit', 'why')`: it runs, must fail, and fails the run once fixed.
  */
-import { test as base, expect, type Browser, type BrowserContext, type TestDetails } from '@playwright/test';
+import { test as base, expect, type Browser, type BrowserContext } from '@playwright/test';
 import { WdContext } from './webkit/page.js';
 import { WebKitDriver } from './webkit/webdriver.js';
 
@@ -23,12 +24,21 @@ export type { Page, BrowserContext, Locator } from '@playwright/test';
 export type Engine = 'chromium' | 'firefox' | 'webkit';
 export const ENGINES: readonly Engine[] = ['chromium', 'firefox', 'webkit'];
 
-/** Keeps a test (or describe) to the engines listed; `reason` says why, in one line. */
-export function engines(only: Engine[], reason: string): TestDetails {
-  return {
-    tag: ENGINES.filter((e) => !only.includes(e)).map((e) => `@not-${e}`),
-    annotation: { type: 'engines', description: `${only.join(', ')} only: ${reason}` },
-  };
+/**
+ * Keeps a test, a describe or a whole spec to the engines listed; `reason` says why, in one
+ * line. Call it first in the test's body, the describe's body, or at the top of the file.
+ * Elsewhere the tests show as skipped, with the reason.
+ */
+export function onlyIn(list: Engine[], reason: string): void {
+  const why = `runs in ${list.join(', ')} only: ${reason}`;
+  let inTest = true;
+  try {
+    test.info();
+  } catch {
+    inTest = false;
+  }
+  if (inTest) test.skip(!list.includes(test.info().project.name as Engine), why);
+  else test.skip(({ browserName }) => !list.includes(browserName as Engine), why);
 }
 
 /**

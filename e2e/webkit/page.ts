@@ -254,9 +254,9 @@ export class WdPage {
       const finish = (r) => { if (answered) w.results.set(id, r); else { answered = true; done(r); } };
       Promise.resolve()
         .then(() => (${source})(w.decode(arg)))
-        .then((v) => finish({ ok: w.encode(v), errors: w.drain() }), (e) => finish({ err: (e instanceof Error ? e.name + ': ' + e.message + '\n' + e.stack : String(e)), errors: w.drain() }));
+        .then((v) => finish({ ok: w.encode(v), errors: w.drain() }), (e) => finish({ err: (e instanceof Error ? e.name + ': ' + e.message + '\\n' + e.stack : String(e)), errors: w.drain() }));
       setTimeout(() => { if (!answered) { answered = true; done({ pending: true }); } }, 100);`;
-    let reply = await this.cmd<Reply>('POST', '/execute/async', { script, args: [encode(arg), id] });
+    let reply = await this.cmd<Reply>('POST', '/execute/async', { script, args: [encode(arg), id] }).catch((e) => { if (process.env.WD_DEBUG) console.log(script); throw e; });
     while ('pending' in reply) {
       await new Promise((r) => setTimeout(r, 20));
       const polled = await this.cmd<Reply | { gone: true } | null>('POST', '/execute/sync', {

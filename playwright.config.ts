@@ -4,6 +4,9 @@ import { chromiumArgs, chromiumPath } from './e2e/chromium.mjs';
 import { firefoxLaunch } from './e2e/firefox.mjs';
 
 const port = Number(process.env.E2E_PORT ?? 5174);
+// The config is read by the runner and again by each test worker, which inherit its environment:
+// this id names one run, e.g. for the packed app that all engines share (e2e/packed.spec.ts).
+process.env.JOBRAIL_E2E_RUN ??= `${String(Date.now())}-${String(process.pid)}`;
 
 // Every spec must take `test` from e2e/test.ts, which gives the webkit project its page and
 // context: a spec importing Playwright's own `test` would fail there with an unhelpful error.

@@ -1,6 +1,6 @@
 import { expect, failsIn, onlyIn, test } from './test.js';
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync, existsSync, statSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, writeFileSync, existsSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { extname, join, resolve } from 'node:path';
@@ -19,18 +19,26 @@ let packed: string[] = [];
 
 test.beforeAll(async () => {
   test.setTimeout(240_000);
-  const dir = mkdtempSync(join(tmpdir(), 'jobrail-packed-'));
-  const out = execFileSync('npm', ['pack', '--json', '--pack-destination', dir], { cwd: root, encoding: 'utf8' });
-  const info = JSON.parse(out.slice(out.indexOf('['))) as { filename: string; files: { path: string }[] }[];
-  packed = info[0]!.files.map((f) => f.path);
-  const tarball = join(dir, info[0]!.filename);
+  // One pack and build per run, shared by the engines' test workers (playwright.config.ts sets
+  // the run's id); a run started alone packs afresh.
+  const dir = join(tmpdir(), `jobrail-packed-${process.env.JOBRAIL_E2E_RUN ?? String(process.pid)}`);
   const app = join(dir, 'app');
-  cpSync(join(root, 'e2e/packed-app'), app, { recursive: true });
-  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'packed-app', private: true, type: 'module', dependencies: { jobrail: `file:${tarball}` } }));
-  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: app, stdio: 'inherit' });
-  // Build with Vite from this repo, but no config of ours: the app resolves `jobrail` from its node_modules.
-  execFileSync(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], { cwd: app, stdio: 'inherit' });
   const dist = join(app, 'dist');
+  const listing = join(dir, 'files.json');
+  if (existsSync(listing)) packed = JSON.parse(readFileSync(listing, 'utf8')) as string[];
+  else {
+    mkdirSync(dir, { recursive: true });
+    const out = execFileSync('npm', ['pack', '--json', '--pack-destination', dir], { cwd: root, encoding: 'utf8' });
+    const info = JSON.parse(out.slice(out.indexOf('['))) as { filename: string; files: { path: string }[] }[];
+    packed = info[0]!.files.map((f) => f.path);
+    const tarball = join(dir, info[0]!.filename);
+    cpSync(join(root, 'e2e/packed-app'), app, { recursive: true });
+    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'packed-app', private: true, type: 'module', dependencies: { jobrail: `file:${tarball}` } }));
+    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: app, stdio: 'inherit' });
+    // Build with Vite from this repo, but no config of ours: the app resolves `jobrail` from its node_modules.
+    execFileSync(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], { cwd: app, stdio: 'inherit' });
+    writeFileSync(listing, JSON.stringify(packed));
+  }
   server = createServer((req, res) => {
     const pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     if (pathname === '/favicon.ico') {

@@ -6,7 +6,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect, test, type BrowserType, type Page } from '@playwright/test';
+import type { BrowserType } from '@playwright/test';
+import { expect, onlyIn, test, type Page } from './test.js';
 import { chromiumArgs, chromiumPath } from './chromium.mjs';
 import type { StorageApi } from './pages/storage.js';
 
@@ -44,6 +45,8 @@ async function setPersistence(page: Page, setting: 'granted' | 'denied'): Promis
 }
 
 test.describe('storage persistence in Chromium (the permission is set through the DevTools protocol)', () => {
+  onlyIn(['chromium'], 'sets the persistent-storage permission through CDP, in a Chromium profile on disk');
+
   test('persist() granted: the status says persisted, with the usage and quota Chromium reports', async ({ playwright, baseURL }) => {
     await withProfile(playwright, baseURL, async (page) => {
       const name = unique('persist-granted');
@@ -74,6 +77,8 @@ test.describe('storage persistence in Chromium (the permission is set through th
 });
 
 test.describe('Blob and File data, stored natively (Chromium)', () => {
+  onlyIn(['chromium', 'firefox'], "Blobs stored natively: WebKit's ephemeral session refuses them (issue 12 point 2)");
+
   for (const where of ['page', 'worker'] as const) {
     test(`a ${where} handler gets Files and Blobs back intact, and so does get()`, async ({ page }) => {
       await load(page);

@@ -77,7 +77,7 @@ export const test = base.extend<object, { webkitDriver: WebKitDriver | undefined
   context: async ({ browser, browserName, baseURL, webkitDriver }, use) => {
     if (browserName === 'webkit' && webkitDriver) {
       // A WebDriver session is a fresh browser with its own (ephemeral) storage, like a context.
-      const context = WdContext.create(await webkitDriver.newSession(), baseURL ?? 'about:blank');
+      const context = await WdContext.create(await webkitDriver.newSession(), baseURL ?? 'about:blank');
       await use(context as unknown as BrowserContext);
       await context.close();
       return;

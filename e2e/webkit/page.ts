@@ -122,15 +122,17 @@ export class WdContext {
   constructor(
     readonly session: Session,
     readonly baseURL: string,
+    /** The session's first window, never handed out: closing every page never ends the session. */
+    private readonly anchor: string,
   ) {}
 
-  static create(session: Session, baseURL: string): WdContext {
-    return strict(new WdContext(session, baseURL), 'context');
+  static async create(session: Session, baseURL: string): Promise<WdContext> {
+    return strict(new WdContext(session, baseURL, await session.cmd<string>('GET', '/window')), 'context');
   }
 
-  /** A new top-level window. The session's first window is never handed out: closing a page never ends the session. */
+  /** A new top-level window, opened from the anchor (WebDriver needs an open current window for it). */
   async newPage(): Promise<WdPage> {
-    const { handle } = await this.mutex.run(() => this.session.cmd<{ handle: string }>('POST', '/window/new', { type: 'window' }));
+    const { handle } = await this.inWindow(this.anchor, () => this.session.cmd<{ handle: string }>('POST', '/window/new', { type: 'window' }));
     const page = strict(new WdPage(this, handle), 'page');
     this.open.add(page);
     return page;

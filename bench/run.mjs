@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * jobrail benchmarks, measured inside headless Chromium.
+ * jobrail benchmarks, measured inside headless Chromium, Firefox (--browser firefox) or
+ * WebKitGTK (--browser webkit).
  *
  *   npm run bench                                  full run (≈ 10 min on 2 cores)
  *   npm run bench -- --quick                       small sizes, ≈ 1 min
@@ -19,6 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromiumArgs, chromiumPath } from '../e2e/chromium.mjs';
+import { firefoxLaunch, firefoxPath } from '../e2e/firefox.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -46,6 +48,9 @@ const HELP = `Usage: npm run bench -- [options]
   --longtask-jobs N     mainthread: jobs run in workers (default 1000)
   --peer-jobs N         peers: jobs per run (default 1000)
   --diag-jobs N         diag: jobs per run (default 2000)
+  --browser NAME        chromium (default), firefox (Debian's firefox-esr over BiDi) or
+                        webkit (WebKitGTK's MiniBrowser under Xvfb, over WebDriver; its
+                        automation session keeps storage in memory, as private browsing)
   --profile disk|memory disk (default): a persistent profile in a temp dir, so IndexedDB
                         writes reach the disk; memory: an incognito context, where
                         Chromium keeps IndexedDB in memory
@@ -55,7 +60,7 @@ const HELP = `Usage: npm run bench -- [options]
   --help`;
 
 function parseArgs(argv) {
-  const o = { quick: false, only: SCENARIOS, profile: 'disk', port: 5190, headed: false };
+  const o = { quick: false, only: SCENARIOS, profile: 'disk', port: 5190, headed: false, browser: 'chromium' };
   const num = (name, v) => {
     const n = Number(v);
     if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} expects a positive number, got ${v}`);
@@ -122,6 +127,12 @@ function parseArgs(argv) {
         const p = value();
         if (p !== 'disk' && p !== 'memory') throw new Error(`--profile expects disk or memory, got ${p}`);
         o.profile = p;
+        break;
+      }
+      case '--browser': {
+        const b = value();
+        if (!['chromium', 'firefox', 'webkit'].includes(b)) throw new Error(`--browser expects chromium, firefox or webkit, got ${b}`);
+        o.browser = b;
         break;
       }
       case '--port':
@@ -393,6 +404,80 @@ const CHROMIUM_ARGS = [...chromiumArgs, '--enable-precise-memory-info', '--js-fl
 
 const CASE_TIMEOUT_MS = 10 * 60_000;
 
+/** Scenarios an engine cannot measure, and why. */
+const NOT_IN = {
+  memory: { firefox: 'performance.memory and gc() exist only in Chromium', webkit: 'performance.memory and gc() exist only in Chromium' },
+  mainthread: { firefox: "PerformanceObserver 'longtask' entries exist only in Chromium", webkit: "PerformanceObserver 'longtask' entries exist only in Chromium" },
+};
+
+/**
+ * The browser a run measures, as a Playwright-like context (newPage, page.evaluate, …):
+ * Chromium and Firefox through playwright-core, WebKitGTK through the e2e suite's WebDriver
+ * adapter (loaded through Vite, which compiles its TypeScript).
+ */
+async function launch(cfg, server) {
+  const { chromium, firefox } = await import('playwright-core');
+  if (cfg.browser === 'webkit') {
+    const { WebKitDriver } = await server.ssrLoadModule('/e2e/webkit/webdriver.ts');
+    const { WdContext } = await server.ssrLoadModule('/e2e/webkit/page.ts');
+    const driver = await WebKitDriver.start();
+    const session = await driver.newSession();
+    const address = server.httpServer?.address();
+    const context = await WdContext.create(session, `http://127.0.0.1:${typeof address === 'object' && address ? address.port : cfg.port}`);
+    const browserVersion = String(session.capabilities.browserVersion ?? '?');
+    return {
+      context,
+      browserVersion,
+      executablePath: '/usr/bin/WebKitWebDriver',
+      label: `WebKitGTK ${browserVersion} (MiniBrowser)`,
+      profile: 'ephemeral (WebKit automation sessions keep storage in memory)',
+      close: async () => {
+        await context.close();
+        await driver.stop();
+      },
+    };
+  }
+  const firefoxOptions = firefoxLaunch();
+  const type = cfg.browser === 'firefox' ? firefox : chromium;
+  const executablePath = cfg.browser === 'firefox' ? firefoxPath() : chromiumPath();
+  const launchOptions =
+    cfg.browser === 'firefox'
+      ? { ...firefoxOptions.launchOptions, channel: firefoxOptions.channel, headless: !cfg.headed }
+      : { executablePath, args: CHROMIUM_ARGS, headless: !cfg.headed };
+  let browser;
+  let context;
+  let profileDir;
+  if (cfg.profile === 'disk') {
+    // A persistent profile: IndexedDB lives on disk, so 'strict' durability really flushes.
+    profileDir = mkdtempSync(path.join(os.tmpdir(), 'jobrail-bench-'));
+    context = await type.launchPersistentContext(profileDir, launchOptions);
+    browser = context.browser();
+  } else {
+    browser = await type.launch(launchOptions);
+    context = await browser.newContext();
+  }
+  const browserVersion =
+    browser?.version() ??
+    (await (async () => {
+      const p = await context.newPage();
+      const ua = await p.evaluate(() => navigator.userAgent);
+      await p.close();
+      return ua.match(/(?:Chrome|Firefox)\/([\d.]+)/)?.[1];
+    })());
+  return {
+    context,
+    browserVersion,
+    executablePath,
+    label: cfg.browser === 'firefox' ? `Firefox ${browserVersion}` : (chromiumVersion(executablePath) ?? `Chromium ${browserVersion}`),
+    profile: cfg.profile,
+    close: async () => {
+      await context.close();
+      if (cfg.profile === 'memory') await browser.close();
+      if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+    },
+  };
+}
+
 async function main() {
   const cfg = parseArgs(process.argv.slice(2));
   const started = Date.now();
@@ -401,7 +486,6 @@ async function main() {
   // Peers ship production builds; workbox strips its dev logging and asserts under it.
   process.env.NODE_ENV ??= 'production';
   const { createServer } = await import('vite');
-  const { chromium } = await import('playwright-core');
 
   const server = await createServer({
     configFile: path.join(root, 'vite.config.ts'),
@@ -422,27 +506,8 @@ async function main() {
   const base = `http://127.0.0.1:${port}`;
   log(`vite dev server on ${base}`);
 
-  const executablePath = chromiumPath();
-  const launchOptions = { executablePath, args: CHROMIUM_ARGS, headless: !cfg.headed };
-  let browser;
-  let context;
-  let profileDir;
-  if (cfg.profile === 'disk') {
-    // A persistent profile: IndexedDB lives on disk, so 'strict' durability really flushes.
-    profileDir = mkdtempSync(path.join(os.tmpdir(), 'jobrail-bench-'));
-    context = await chromium.launchPersistentContext(profileDir, launchOptions);
-    browser = context.browser();
-  } else {
-    browser = await chromium.launch(launchOptions);
-    context = await browser.newContext();
-  }
-  const browserVersion = browser?.version() ?? (await (async () => {
-    const p = await context.newPage();
-    const ua = await p.evaluate(() => navigator.userAgent);
-    await p.close();
-    return ua.match(/Chrome\/([\d.]+)/)?.[1];
-  })());
-
+  const launched = await launch(cfg, server);
+  const { context, browserVersion, executablePath } = launched;
   const machine = {
     date: new Date().toISOString(),
     nproc: os.availableParallelism?.() ?? os.cpus().length,
@@ -450,14 +515,16 @@ async function main() {
     memGB: Math.round(os.totalmem() / 2 ** 30),
     platform: `${os.platform()} ${os.release()}`,
     node: process.version,
-    chromium: chromiumVersion(executablePath) ?? `Chromium ${browserVersion}`,
+    browser: cfg.browser,
+    chromium: cfg.browser === 'chromium' ? (chromiumVersion(executablePath) ?? `Chromium ${browserVersion}`) : undefined,
+    engine: launched.label,
     browserVersion,
     executablePath: executablePath ?? 'playwright bundled',
     profile: cfg.profile,
     ...gitState(),
     loadAverage: os.loadavg().map((x) => Number(x.toFixed(2))),
   };
-  log(`${machine.chromium}; ${machine.nproc} cores; profile ${cfg.profile}`);
+  log(`${machine.engine}; ${machine.nproc} cores; profile ${launched.profile}`);
 
   const all = plan(cfg);
   const results = {}; // scenario → case → metric → number[]
@@ -469,9 +536,12 @@ async function main() {
     page.on('console', (m) => {
       if ((m.type() === 'error' || m.type() === 'warning') && !m.text().startsWith('Failed to load resource')) log(`console.${m.type()}: ${m.text()}`);
     });
-    page.on('response', (r) => {
-      if (r.status() >= 400 && !r.url().endsWith('/favicon.ico')) log(`HTTP ${r.status()} ${r.url()}`);
-    });
+    // (WebDriver classic, i.e. webkit, sees no responses.)
+    if (cfg.browser !== 'webkit') {
+      page.on('response', (r) => {
+        if (r.status() >= 400 && !r.url().endsWith('/favicon.ico')) log(`HTTP ${r.status()} ${r.url()}`);
+      });
+    }
     await page.goto(`${base}/bench/pages/bench.html`);
     await page.waitForFunction(() => window.jobrailBench?.ready === true, null, { timeout: 60_000 });
     return page;
@@ -502,6 +572,12 @@ async function main() {
   for (const name of [...SCENARIOS, ...EXTRA]) {
     if (!cfg.only.includes(name)) continue;
     const scenario = all[name];
+    const unsupported = NOT_IN[name]?.[cfg.browser];
+    if (unsupported) {
+      log(`${name}: not run in ${cfg.browser}: ${unsupported}`);
+      notes.push({ scenario: name, case: '*', rep: -1, line: `not run in ${cfg.browser}: ${unsupported}` });
+      continue;
+    }
     log(`${name}: ${scenario.title}`);
     const page = await openPage();
     results[name] = {};
@@ -571,7 +647,7 @@ async function main() {
 
   const out = [];
   out.push('');
-  out.push(`jobrail bench — ${machine.date} — ${machine.chromium} — ${machine.nproc} cores — profile: ${cfg.profile}${cfg.quick ? ' — QUICK' : ''}`);
+  out.push(`jobrail bench — ${machine.date} — ${machine.engine} — ${machine.nproc} cores — profile: ${launched.profile}${cfg.quick ? ' — QUICK' : ''}`);
   out.push(`commit ${machine.commit ?? '?'}${machine.srcDirty ? ' + uncommitted changes in src/' : ''}; load average at start ${machine.loadAverage.join(' ')}, at end ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   out.push(`${cfg.reps} measured repetitions per case after 1 warm-up; median and min–max`);
   out.push('');
@@ -604,10 +680,8 @@ async function main() {
   );
   log(`wrote ${path.relative(root, outFile)} — ${((Date.now() - started) / 1000).toFixed(0)} s in all`);
 
-  await context.close();
-  if (cfg.profile === 'memory') await browser.close();
+  await launched.close();
   await server.close();
-  if (profileDir) rmSync(profileDir, { recursive: true, force: true });
   return failures.length > 0 ? 1 : 0;
 }
 

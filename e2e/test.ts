@@ -62,10 +62,20 @@ export const test = base.extend<object, { webkitDriver: WebKitDriver | undefined
     { scope: 'worker', timeout: 30_000 },
   ],
   browser: [
-    async ({ playwright, browserName }, use) => {
-      if (browserName === 'webkit') {
-        // Nothing for Playwright to launch: WebKitGTK is reached through `context`.
-        await use(new Proxy({}, { get: (_, p) => (p === 'then' ? undefined : (() => { throw new Error(`browser.${String(p)} is not available in the webkit project: use the page and context fixtures`); })()) }) as Browser);
+    async ({ playwright, browserName, webkitDriver }, use) => {
+      if (browserName === 'webkit' && webkitDriver) {
+        // Nothing for Playwright to launch: a context is a WebDriver session, and
+        // WebKitWebDriver holds one at a time (so no `context` fixture beside newContext()).
+        const newContext = async (options: { baseURL?: string } = {}) =>
+          WdContext.create(await webkitDriver.newSession(), options.baseURL ?? test.info().project.use.baseURL ?? 'about:blank');
+        await use(
+          new Proxy({ newContext } as object, {
+            get: (target, p) => {
+              if (p === 'then' || typeof p === 'symbol' || p in target) return Reflect.get(target, p);
+              throw new Error(`browser.${p} is not available in the webkit project: use the page and context fixtures, or browser.newContext()`);
+            },
+          }) as Browser,
+        );
         return;
       }
       const browser = await playwright[browserName].launch();

@@ -445,10 +445,10 @@ for (const scheme of ['light', 'dark'] as const) {
   }
 }
 
-test('follows prefers-color-scheme when the page sets no colour scheme', async ({ page, browserName }) => {
+test('follows prefers-color-scheme when the page sets no colour scheme', async ({ page }) => {
   // Chromium only: emulateMedia has no effect under Firefox's WebDriver BiDi (see BROWSERS.md),
   // and the forced-scheme tests above cover both palettes in every engine.
-  test.skip(browserName !== 'chromium', 'prefers-color-scheme emulation is Chromium-only here');
+  onlyIn(['chromium'], "emulateMedia has no effect over Firefox's BiDi, and WebDriver classic has none");
   await page.emulateMedia({ colorScheme: 'light' });
   await open(page);
   const colours = () => dash(page).evaluate((el) => ({ bg: getComputedStyle(el).backgroundColor, fg: getComputedStyle(el).color }));

@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './test.js';
 import { counts, openHarness, readLog, waitCompleted } from './harness.js';
 import type { LogEntry } from './pages/harness-handlers.js';
 

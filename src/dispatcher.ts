@@ -69,6 +69,7 @@ export class Dispatcher {
       token: this.token,
       claimed: (res) => this.claimed(res),
       emit,
+      report,
     });
     this.flights = new Flights(q, executor, lease, opts.leaseMs, {
       settle: (flight, outcome) => this.settles.settle(flight, outcome),

@@ -24,6 +24,8 @@ export interface SettleHooks {
   /** Launches what the claim of a batch returned. */
   claimed(res: Claimed): Promise<unknown>;
   emit(event: JobEventName, rec: JobRecord): void;
+  /** The queue's error path for failures nobody awaits. */
+  report(error: unknown): void;
 }
 
 interface Waiting {
@@ -85,8 +87,9 @@ export class SettleBatch {
         // The slots these attempts free are claimed again in the same transaction: one
         // transaction per batch of jobs in a busy queue, not one to settle and one to claim.
         const free = this.hooks.freeAfter(batch.length);
+        let written: { results: Fenced<Settled>[]; next: Claimed | undefined };
         try {
-          const { results, next } = await this.q.engine.write(async (tx) => {
+          written = await this.q.engine.write(async (tx) => {
             // The claim's reads follow the settle's writes without waiting for them: requests run in order.
             const writes = new Writes();
             const settledNow = await settleWithin(tx, items, writes);
@@ -94,13 +97,25 @@ export class SettleBatch {
             await writes.all();
             return { results: settledNow, next: claim };
           }, 'relaxed');
-          batch.forEach((p, i) => this.settled(p.flight, results[i] as Fenced<Settled>));
-          for (const p of batch) p.resolve();
-          if (next) await this.hooks.claimed(next);
         } catch {
-          // One bad outcome (e.g. a result that cannot be stored) fails the whole batch: retry one by one.
+          // The transaction did not commit, so nothing of it was written and each outcome can
+          // be tried again on its own: one bad outcome (a result storage refuses) fails the
+          // whole batch, and a connection closed under us is reopened by the next write. An
+          // outcome that fails alone too rejects its attempt (reported, job given back).
           for (const p of batch) await this.alone(p.flight, p.outcome).then(p.resolve, p.reject);
+          continue;
         }
+        // Written: from here on a failure is reported, and nothing is settled again.
+        const { results, next } = written;
+        for (const [i, p] of batch.entries()) {
+          try {
+            this.settled(p.flight, results[i] as Fenced<Settled>);
+          } catch (error) {
+            this.hooks.report(error);
+          }
+          p.resolve();
+        }
+        if (next) await this.hooks.claimed(next).catch(this.hooks.report);
       }
     } finally {
       this.settling = false;

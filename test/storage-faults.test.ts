@@ -1,6 +1,8 @@
 import { openDB } from 'idb';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { JobrailError, openQueue, startWorkers, type Job } from '../src/index.js';
+import { INTERNALS } from '../src/internals.js';
+import type { Tx } from '../src/store/engine.js';
 
 let n = 0;
 const unique = (prefix: string) => `${prefix}-${String(++n)}-${String(Date.now())}`;
@@ -48,6 +50,47 @@ describe('storage faults', () => {
     });
     const job = await queue.add('b', 2);
     expect(await queue.get(job.id)).toMatchObject({ name: 'b' });
+    await queue.close();
+  });
+});
+
+describe('a failure once outcomes were written', () => {
+  afterEach(() => {
+    vi.unstubAllGlobals();
+  });
+
+  it.each(['memory', 'indexeddb'] as const)('is reported, and the outcomes are not written again one by one (%s)', async (storage) => {
+    const queue = await openQueue(unique('after-commit'), { storage });
+    const engine = queue[INTERNALS].engine;
+    const reported: unknown[] = [];
+    vi.stubGlobal('reportError', (error: unknown) => reported.push(error));
+    const job = await queue.add('a', 1);
+    // Every transaction that reads the job by id: a settle (or a release) of its attempt.
+    const settles: string[] = [];
+    const write = engine.write.bind(engine);
+    engine.write = (fn, durability) => write((tx) => fn({ ...tx, head: (id: string) => (settles.push(id), tx.head(id)) } as Tx), durability);
+    // The first read after the handler returns is the one that follows the settle's commit
+    // (when the next delayed job is due): it fails, as a closed connection would.
+    let failNextRead = false;
+    const read = engine.read.bind(engine);
+    engine.read = (fn) => {
+      if (!failNextRead) return read(fn);
+      failNextRead = false;
+      return Promise.reject(new Error('storage failed after the settle committed'));
+    };
+    const runner = startWorkers(queue, {
+      handlers: {
+        a: () => {
+          failNextRead = true;
+          return 'done';
+        },
+      },
+    });
+    expect(await queue.waitFor(job.id)).toBe('done');
+    await runner.stop();
+    expect(reported).toContainEqual(expect.objectContaining({ message: 'storage failed after the settle committed' }));
+    expect(settles.filter((id) => id === job.id)).toHaveLength(1);
+    expect(await queue.get(job.id)).toMatchObject({ state: 'completed', attempts: 1, result: 'done' });
     await queue.close();
   });
 });

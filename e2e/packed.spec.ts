@@ -1,5 +1,5 @@
 import { expect, failsIn, onlyIn, test } from './test.js';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, writeFileSync, existsSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -16,6 +16,7 @@ const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javas
 let server: Server;
 let origin = '';
 let packed: string[] = [];
+let appDir = '';
 
 test.beforeAll(async () => {
   test.setTimeout(240_000);
@@ -23,6 +24,7 @@ test.beforeAll(async () => {
   // the run's id); a run started alone packs afresh.
   const dir = join(tmpdir(), `jobrail-packed-${process.env.JOBRAIL_E2E_RUN ?? String(process.pid)}`);
   const app = join(dir, 'app');
+  appDir = app;
   const dist = join(app, 'dist');
   const listing = join(dir, 'files.json');
   if (existsSync(listing)) packed = JSON.parse(readFileSync(listing, 'utf8')) as string[];
@@ -95,4 +97,31 @@ test('a Vite app built from the tarball runs jobs in a worker under a strict CSP
   const violations = await page.evaluate(() => (window as unknown as { outcome: { violations: string[] } }).outcome.violations);
   expect(violations).toEqual([]);
   expect(errors).toEqual([]);
+});
+
+test('on Vite’s dev server, the first visit runs without a reload when vite.config.js lists jobrail/worker in optimizeDeps.include', async ({ page }) => {
+  onlyIn(['chromium'], "checks Vite's dependency optimizer, the same for every browser; one dev server on the shared app directory");
+  test.setTimeout(120_000);
+  // A port next to the suite's own, in the range of whoever runs the suite.
+  const port = Number(process.env.E2E_PORT ?? 5174) + 1;
+  let log = '';
+  // --force: optimize from scratch, as on the first start of a fresh app.
+  const server = spawn(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), '--port', String(port), '--strictPort', '--host', '127.0.0.1', '--force'], { cwd: appDir });
+  server.stdout.on('data', (chunk: Buffer) => (log += chunk.toString()));
+  server.stderr.on('data', (chunk: Buffer) => (log += chunk.toString()));
+  try {
+    await expect.poll(() => log, { timeout: 60_000 }).toMatch(/ready in/);
+    let loads = 0;
+    page.on('load', () => loads++);
+    await page.goto(`http://127.0.0.1:${String(port)}/index.html`);
+    await expect(page.locator('#status')).toHaveText('done', { timeout: 60_000 });
+    // The worker's dependency was optimized when the server started, with the page's: no
+    // dependency is discovered late, so nothing can trigger the reload.
+    const metadata = JSON.parse(readFileSync(join(appDir, 'node_modules/.vite/deps/_metadata.json'), 'utf8')) as { optimized: Record<string, unknown> };
+    expect(Object.keys(metadata.optimized)).toEqual(expect.arrayContaining(['jobrail', 'jobrail/worker']));
+    expect(log).not.toMatch(/new dependencies optimized|optimized dependencies changed|reloading/);
+    expect(loads).toBe(1);
+  } finally {
+    server.kill();
+  }
 });

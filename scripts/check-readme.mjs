@@ -7,7 +7,7 @@
  * - Each block is its own module. A block whose first line is a file name comment
  *   (`// jobs.ts`) is written under that name, so later blocks can import from it
  *   (`import type { Jobs } from './jobs.js'`).
- * - Snippets may use the placeholders declared in PRELUDE below (`queue`, `photoBlob`, …).
+ * - Snippets may use the placeholders declared in PRELUDE below (`queue`, `send`).
  * - A block that cannot compile on purpose starts with `// not compiled: <why>` (visible in
  *   the rendered README). Keep those rare.
  */
@@ -26,7 +26,6 @@ import type { Queue } from 'jobrail';
 declare global {
   /** A queue from openQueue(), without a job map. */
   const queue: Queue;
-  const photoBlob: Blob;
   function send(data: unknown): Promise<unknown>;
 }
 export {};

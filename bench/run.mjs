@@ -29,7 +29,7 @@ const root = path.resolve(here, '..');
 
 const SCENARIOS = ['enqueue', 'e2e', 'latency', 'scale', 'memory', 'mainthread', 'peers'];
 /** Opt-in scenarios, run only when named in --only. */
-const EXTRA = ['diag', 'upgrade'];
+const EXTRA = ['diag', 'upgrade', 'groups'];
 
 const HELP = `Usage: npm run bench -- [options]
 
@@ -154,6 +154,7 @@ function parseArgs(argv) {
     enqueueJobs: o.enqueueJobs ?? (q ? 200 : 1000),
     latencyJobs: o.latencyJobs ?? (q ? 60 : 500),
     scaleJobs: o.scaleJobs ?? (q ? 200 : 1000),
+    groupJobs: q ? 10_000 : 100_000,
     memoryJobs: o.memoryJobs ?? (q ? 10000 : 100000),
     longtaskJobs: o.longtaskJobs ?? (q ? 300 : 1000),
     peerJobs: o.peerJobs ?? (q ? 200 : 1000),
@@ -302,6 +303,15 @@ function plan(cfg) {
         metrics: [{ key: 'ms', unit: 'ms', better: 'lower' }],
       })),
     },
+    groups: {
+      title: `ordered groups: one claim beside ${cfg.groupJobs.toLocaleString('en')} stored jobs (1,000 groups, 999 busy) vs no groups; e2e of ${cfg.e2eJobs} jobs, each in a group of its own, vs none`,
+      cases: [
+        { id: 'claimGroups', label: `claim, ${cfg.groupJobs.toLocaleString('en')} jobs in 1,000 groups, 999 busy`, fn: 'groups.claim', params: { size: cfg.groupJobs, groups: 1000, grouped: true, claims: 200 }, warm: { size: 2000, groups: 100, grouped: true, claims: 20 }, metrics: [{ key: 'ms', unit: 'ms', better: 'lower' }, { key: 'p90', unit: 'ms', better: 'lower' }] },
+        { id: 'claimPlain', label: `claim, ${cfg.groupJobs.toLocaleString('en')} jobs, 999 busy, no groups`, fn: 'groups.claim', params: { size: cfg.groupJobs, groups: 1000, grouped: false, claims: 200 }, warm: { size: 2000, groups: 100, grouped: false, claims: 20 }, metrics: [{ key: 'ms', unit: 'ms', better: 'lower' }, { key: 'p90', unit: 'ms', better: 'lower' }] },
+        { id: 'e2eGroups', label: 'in-page e2e (c=8), every job in a group of its own', fn: 'groups.e2e', params: { jobs: cfg.e2eJobs, grouped: true }, warm: { jobs: 500, grouped: true }, metrics: [RATE] },
+        { id: 'e2ePlain', label: 'in-page e2e (c=8), no groups', fn: 'groups.e2e', params: { jobs: cfg.e2eJobs, grouped: false }, warm: { jobs: 500, grouped: false }, metrics: [RATE] },
+      ],
+    },
     diag: {
       title: `diagnostics (${cfg.diagJobs} jobs): transactions, requests and messages per job; variants`,
       cases: [
@@ -337,6 +347,8 @@ function targets(cfg) {
       skip: big === small ? 'needs two sizes' : undefined,
       caveat: big < 100000 ? `the target is set at 100,000; this run's largest size is ${big.toLocaleString('en')}` : undefined,
     },
+    { id: 'groups-claim', label: 'claim with 999 of 1,000 groups busy ≤ 1.5× claim without groups', a: 'groups.claimGroups.ms', b: 'groups.claimPlain.ms', op: '<=', limit: 1.5 },
+    { id: 'groups-e2e', label: 'e2e with a group per job ≥ 0.8× without groups', a: 'groups.e2eGroups.rate', b: 'groups.e2ePlain.rate', op: '>=', limit: 0.8 },
     { id: 'memory', label: `memory growth from ${cfg.memoryJobs.toLocaleString('en')} stored jobs ≤ 5 MB`, a: 'memory.heap.growthMB', op: '<=', limit: 5, unit: 'MB' },
     {
       id: 'longtasks',

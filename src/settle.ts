@@ -84,6 +84,7 @@ export async function settleWithin(tx: Tx, items: SettleItem[], pending?: Writes
   const heads = await Promise.all(items.map((item) => tx.head(item.id)));
   const writes = pending ?? new Writes();
   const out: Fenced<Settled>[] = [];
+  const ended: { value: Settled; now: number }[] = [];
   for (const [i, item] of items.entries()) {
     const rec = heads[i];
     if (!holds(rec, item.lease)) {
@@ -92,12 +93,26 @@ export async function settleWithin(tx: Tx, items: SettleItem[], pending?: Writes
     }
     const next = applyOutcome(rec, item.outcome, item.ctx);
     writes.add(tx.putHead(next));
+    const value: Settled = { job: next, removed: false, cascade: [] };
     // Only grouped jobs, holders of a replace and jobs with dependents pay for the gates' reads.
-    const cascade = isFinished(next.state) && (next.group !== undefined || next.successor !== undefined || next.dependents)
-      ? await propagateEnds(tx, [{ rec: next, how: next.state === 'completed' ? 'completed' : 'failed' }], item.ctx.now)
-      : [];
-    const removed = next.state === 'completed' && next.opts.removeOnComplete !== false ? await retainCompleted(tx, next, item.ctx.now) : false;
-    out.push({ ok: true, value: { job: next, removed, cascade } });
+    if (isFinished(next.state) && (next.group !== undefined || next.successor !== undefined || next.dependents)) ended.push({ value, now: item.ctx.now });
+    out.push({ ok: true, value });
+  }
+  if (ended.length > 0) {
+    // Jobs of distinct groups with nothing else waiting on them touch disjoint records: their
+    // lookups go out together (one round trip per batch, not one per job); others one by one.
+    const groups = new Set(ended.map((e) => e.value.job.group));
+    const together = groups.size === ended.length && ended.every((e) => e.value.job.successor === undefined && !e.value.job.dependents);
+    const propagate = async (e: { value: Settled; now: number }) => {
+      e.value.cascade = await propagateEnds(tx, [{ rec: e.value.job, how: e.value.job.state === 'completed' ? 'completed' : 'failed' }], e.now);
+    };
+    if (together) await Promise.all(ended.map(propagate));
+    else for (const e of ended) await propagate(e);
+  }
+  // After the gates: a holder that gave its key to a successor is written before it may be deleted.
+  for (const [i, item] of items.entries()) {
+    const res = out[i] as Fenced<Settled>;
+    if (res.ok && res.value.job.state === 'completed' && res.value.job.opts.removeOnComplete !== false) res.value.removed = await retainCompleted(tx, res.value.job, item.ctx.now);
   }
   if (!pending) await writes.all();
   return out;

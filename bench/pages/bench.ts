@@ -6,6 +6,7 @@ import { notes, type Metrics } from './common.js';
 import * as diag from './diag.js';
 import * as e2e from './e2e.js';
 import * as enqueue from './enqueue.js';
+import * as groups from './groups.js';
 import * as latency from './latency.js';
 import * as mainthread from './mainthread.js';
 import * as memory from './memory.js';
@@ -36,6 +37,8 @@ const cases: Record<string, Case> = {
   'diag.txProfile': diag.txProfile,
   'diag.variants': diag.variants,
   'upgrade.run': upgrade.run,
+  'groups.claim': groups.claim,
+  'groups.e2e': groups.e2e,
 };
 
 declare global {

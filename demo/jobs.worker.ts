@@ -100,6 +100,15 @@ serveHandlers<DemoJobs>({
     await maybeCrash(data.sim, ctx);
     await roundTrip(ctx.signal);
     respond(`the message to ${data.to}`, data.sim);
-    return { messageId: ctx.idempotencyKey, deliveredAt: Date.now() };
+    // A message added with `dependsOn` its photo upload links the uploaded photo's URL.
+    const photos = Object.values(ctx.dependencies).map((r) => (r as { url?: string }).url).filter((u): u is string => typeof u === 'string');
+    return { messageId: ctx.idempotencyKey, deliveredAt: Date.now(), ...(photos.length > 0 && { photos }) };
+  },
+
+  async 'save-note'(data, ctx) {
+    // Edits of one note share a group: this never runs before the previous edit was saved.
+    await roundTrip(ctx.signal);
+    respond(`edit ${String(data.version)} of note ${String(data.note)}`, undefined);
+    return { note: data.note, version: data.version, savedAt: Date.now() };
   },
 });

@@ -29,6 +29,9 @@ const ui = {
   text: byId<HTMLInputElement>('text'),
   priority: byId<HTMLSelectElement>('priority'),
   addBulk: byId<HTMLButtonElement>('add-bulk'),
+  addPhotoMessage: byId<HTMLButtonElement>('add-photo-message'),
+  addNoteEdits: byId<HTMLButtonElement>('add-note-edits'),
+  notesLog: byId<HTMLOListElement>('notes-log'),
   addCrash: byId<HTMLButtonElement>('add-crash'),
   addReject: byId<HTMLButtonElement>('add-reject'),
   status: byId('status'),
@@ -294,6 +297,47 @@ ui.addReject.addEventListener('click', () => {
     await queue.add('send-message', { to: 'nobody@invalid', text: 'The server refuses this one for good', sim: { reject: true } }, { priority: 100 });
     return 'Queued a job the server rejects: it throws PermanentError and goes straight to the dead-letter store.';
   });
+});
+
+// ---- order and dependencies -----------------------------------------------------------------
+
+ui.addPhotoMessage.addEventListener('click', () => {
+  void guarded(ui.addPhotoMessage, async () => {
+    const photo = await newPhoto();
+    showPreview(photo.photo);
+    const to = ui.to.value.trim() || 'ada@example.com';
+    // One transaction; item 1 names item 0 by its index.
+    const [upload, message] = await queue.addBulk([
+      { name: 'upload-photo', data: photo },
+      { name: 'send-message', data: { to, text: `Here is ${photo.filename}` }, options: { dependsOn: [0] } },
+    ]);
+    return `Queued photo ${photo.filename} (job ${upload?.id ?? '?'}) and a message to ${to} (job ${message?.id ?? '?'}) that waits for it and links its URL.`;
+  });
+});
+
+let noteCount = 0;
+ui.addNoteEdits.addEventListener('click', () => {
+  void guarded(ui.addNoteEdits, async () => {
+    noteCount += 1;
+    const note = Number(`${String(Date.now() % 1000)}${String(noteCount)}`);
+    const group = `note:${String(note)}`;
+    await queue.addBulk(
+      [1, 2, 3].map((version) => ({ name: 'save-note' as const, data: { note, version, text: `Note ${String(note)}, edit ${String(version)}` }, options: { group } })),
+    );
+    return `Queued 3 edits of note ${String(note)} in group "${group}": they are saved in order, one at a time.`;
+  });
+});
+
+// Saved edits, in the order the (simulated) server got them: each note's edits read 1, 2, 3.
+queue.on('completed', (job) => {
+  if (job.name !== 'save-note') return;
+  const { note, version } = job.data as DemoJobs['save-note'];
+  const item = document.createElement('li');
+  item.textContent = `note ${String(note)}: edit ${String(version)} saved`;
+  item.dataset.note = String(note);
+  item.dataset.version = String(version);
+  ui.notesLog.prepend(item);
+  while (ui.notesLog.children.length > 12) ui.notesLog.lastElementChild?.remove();
 });
 
 // For poking at it from the console: `jobrailDemo.queue.counts()`.

@@ -24,6 +24,8 @@ export interface Simulation {
 export type DemoJobs = {
   'upload-photo': { photo: Blob; filename: string; album: string; sim?: Simulation };
   'send-message': { to: string; text: string; sim?: Simulation };
+  /** One edit of a note: edits of one note run in order (job option `group: 'note:<id>'`). */
+  'save-note': { note: number; version: number; text: string };
 };
 
 /** Messages on the `jobrail-demo-server` BroadcastChannel. */

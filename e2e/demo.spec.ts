@@ -294,3 +294,26 @@ test('says "1 job" and "2 jobs" running here, and shows the message field\'s who
   await expect(page.locator('#in-flight-text')).toHaveText('2 jobs');
   expect(errors).toEqual([]);
 });
+
+test('a photo, then the message that links it: the message waits for the upload and carries its URL; 3 edits of a note are saved in order', async ({ page }) => {
+  const errors = trackErrors(page);
+  await openDemo(page);
+  await server(page, { latency: 400, failureRate: 0 });
+  await page.getByRole('button', { name: 'Photo, then the message that links it' }).click();
+  await expect(page.locator('#status')).toHaveText(/Queued photo IMG_\d+\.png \(job (\d+)\) and a message .* \(job (\d+)\) that waits for it/);
+  const [, uploadId, messageId] = /\(job (\d+)\).*\(job (\d+)\)/.exec((await page.locator('#status').textContent()) ?? '') ?? [];
+  const snapshot = (id: string) => page.evaluate((jobId) => (window as unknown as { jobrailDemo: { queue: { get(id: string): Promise<{ state: string; waitingFor: string[]; result: unknown } | undefined> } } }).jobrailDemo.queue.get(jobId), id);
+  // While the photo uploads, the message is pending and says what it waits for.
+  await expect.poll(async () => (await snapshot(messageId!))?.waitingFor).toEqual([uploadId]);
+  await expect.poll(async () => (await snapshot(messageId!))?.state, { timeout: 15_000 }).toBe('completed');
+  const upload = (await snapshot(uploadId!))?.result as { url: string };
+  expect((await snapshot(messageId!))?.result).toMatchObject({ photos: [upload.url] });
+
+  await page.getByRole('button', { name: 'Edit a note 3 times' }).click();
+  await page.getByRole('button', { name: 'Edit a note 3 times' }).click();
+  const log = page.locator('#notes-log li');
+  await expect(log).toHaveCount(6, { timeout: 20_000 });
+  const saved = await log.evaluateAll((items) => items.map((li) => [(li as HTMLElement).dataset.note, Number((li as HTMLElement).dataset.version)] as const).reverse());
+  for (const note of new Set(saved.map(([n]) => n))) expect(saved.filter(([n]) => n === note).map(([, v]) => v)).toEqual([1, 2, 3]);
+  expect(errors).toEqual([]);
+});

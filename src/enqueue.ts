@@ -117,6 +117,10 @@ export function insertJobs(engine: Engine, drafts: Draft[]): Promise<Inserted[]>
     const batchKeys = new Map<string, JobRecord>();
     const writes = new Writes();
     const nextSeq = () => (seq += 1);
+    // The tail of every group named, read together (one round trip, not one per job), then
+    // kept current as this insert appends to it.
+    const named = [...new Set(drafts.map((d) => d.group).filter((g): g is string => g !== undefined))];
+    const tails = new Map(await Promise.all(named.map(async (g) => [g, await groupTail(tx, g)] as const)));
     for (const { plan, ...draft } of drafts) {
       const now = draft.createdAt;
       const deps = await resolveDependencies(tx, plan?.dependsOn ?? [], out, draft.name);
@@ -176,7 +180,7 @@ export function insertJobs(engine: Engine, drafts: Draft[]): Promise<Inserted[]>
       }
       if (rec.group !== undefined) {
         rec.gseq = seq;
-        const tail = await groupTail(tx, rec.group);
+        const tail = tails.get(rec.group);
         if (tail !== undefined) rec.behind = tail;
       }
       if (deps.ids.length > 0) {
@@ -192,6 +196,8 @@ export function insertJobs(engine: Engine, drafts: Draft[]): Promise<Inserted[]>
       // IndexedDB refuses to clone aborts the transaction: nothing of the batch is written.
       writes.add(putChecked(tx, rec));
       if (key !== undefined) batchKeys.set(key, rec);
+      // A job that failed at once (its dependency had failed) never joined its group.
+      if (rec.group !== undefined && !failed) tails.set(rec.group, rec.id);
       out.push(failed ? { job: rec, created: true, failed: [rec] } : { job: rec, created: true });
     }
     writes.add(tx.putMeta('seq', seq));

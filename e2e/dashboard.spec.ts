@@ -374,6 +374,40 @@ test('says whether the browser keeps the queue\'s storage, and how much of the q
   expect(errors).toEqual([]);
 });
 
+test('shows a job\'s group, what it waits for, and when it expires', async ({ page }) => {
+  const errors = trackErrors(page);
+  await open(page);
+  const ids = await page.evaluate(async () => {
+    const { e2e } = window as unknown as TestWindow;
+    const jobs = await e2e.queue.addBulk([
+      { name: 'ok', data: { edit: 1 }, options: { group: 'note:7' } },
+      { name: 'ok', data: { edit: 2 }, options: { group: 'note:7' } },
+      { name: 'ok', data: { post: 'with the photo' }, options: { dependsOn: [0] } },
+      { name: 'ok', data: { send: 'soon' }, options: { expiresIn: 3_600_000 } },
+    ]);
+    return jobs.map((j) => j.id);
+  });
+  const row = (id: string) => dash(page).locator(`tbody tr[data-id="${id}"]`);
+  const [first, second, dependent, expiring] = ids as [string, string, string, string];
+  await expect(rows(page)).toHaveCount(4);
+  await expect(row(first).locator('.group')).toHaveText('group note:7');
+  await expect(row(first).locator('td.when')).toHaveText('ready');
+  // The second edit of the note waits for the first; the post waits for its dependency.
+  await expect(row(second).locator('.group')).toHaveText('group note:7');
+  await expect(row(second).locator('td.when > span').first()).toHaveText('waiting');
+  await expect(row(second).locator('.waits')).toHaveText(`for ${first}`);
+  await expect(row(dependent).locator('.group')).toBeHidden();
+  await expect(row(dependent).locator('.waits')).toHaveText(`for ${first}`);
+  await expect(row(expiring).locator('.expires')).toHaveText('expires in 60 min');
+
+  // Once the first edit is done, nothing holds the others back, and expiry no longer matters to a done job.
+  await page.evaluate(() => (window as unknown as TestWindow).e2e.startRunner());
+  await expect(count(page, 'completed')).toHaveText('4');
+  await expect(row(second).locator('.waits')).toBeHidden();
+  await expect(row(expiring).locator('.expires')).toBeHidden();
+  expect(errors).toEqual([]);
+});
+
 /** Jobs in every state, with long data and errors: what the screenshots show. */
 async function seed(page: Page): Promise<void> {
   await page.evaluate(async () => {

@@ -123,6 +123,9 @@ th, td { text-align: left; padding: 6px 10px; border-top: 1px solid var(--jobrai
 thead th { font-size: 0.8em; text-transform: uppercase; letter-spacing: 0.03em; color: var(--jobrail-muted); background: var(--jobrail-subtle); white-space: nowrap; }
 .name { font-weight: 600; white-space: nowrap; }
 .name .id { display: block; font-weight: 400; font-size: 0.8em; color: var(--jobrail-muted); font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
+.name .group { display: block; font-weight: 400; font-size: 0.8em; color: var(--jobrail-muted); overflow-wrap: anywhere; }
+td.when .waits, td.when .expires { display: block; font-size: 0.85em; color: var(--jobrail-muted); }
+td.when .expires { color: var(--jobrail-retrying); }
 .badge { display: inline-block; padding: 0 8px; border-radius: 999px; border: 1px solid var(--state-color); color: var(--state-color); font-size: 0.85em; font-weight: 600; white-space: nowrap; }
 .num { text-align: right; white-space: nowrap; }
 td.when { white-space: nowrap; }

@@ -84,6 +84,11 @@ interface Row {
   priority: HTMLTableCellElement;
   attempts: HTMLTableCellElement;
   when: HTMLTableCellElement;
+  whenText: HTMLElement;
+  /** What holds a pending job back (its group, its dependencies), and its expiry. */
+  waits: HTMLElement;
+  expires: HTMLElement;
+  group: HTMLElement;
   progress: HTMLTableCellElement;
   bar: HTMLProgressElement;
   pct: HTMLElement;
@@ -447,10 +452,15 @@ export class DashboardView {
     const progressText = el('span', {});
     const retry = el('button', { type: 'button', 'data-action': 'retry' }, 'Retry');
     const remove = el('button', { type: 'button', class: 'danger', 'data-action': 'remove' }, 'Remove');
-    const nameCell = el('th', { scope: 'row', class: 'name' }, name, idText);
+    const group = el('span', { class: 'group', hidden: '' });
+    const nameCell = el('th', { scope: 'row', class: 'name' }, name, idText, group);
     const priority = el('td', { class: 'num priority' });
     const attempts = el('td', { class: 'num attempts' });
-    const when = el('td', { class: 'when' });
+    const whenText = el('span', {});
+    const waits = el('span', { class: 'waits', hidden: '' });
+    const expires = el('span', { class: 'expires', hidden: '' });
+    const when = el('td', { class: 'when' }, whenText, waits, expires);
+
     const error = el('td', { class: 'error' });
     const data = el('td', { class: 'data' });
     const progress = el('td', { class: 'progress' }, bar, pct, progressText);
@@ -468,7 +478,7 @@ export class DashboardView {
       el('td', { class: 'actions' }, retry, remove),
     );
     tr.dataset.id = job.id;
-    return { id: job.id, job, tr, name, idText, badge, priority, attempts, when, progress, bar, pct, progressText, error, data, retry, remove };
+    return { id: job.id, job, tr, name, idText, badge, priority, attempts, when, whenText, waits, expires, group, progress, bar, pct, progressText, error, data, retry, remove };
   }
 
   private updateRow(row: Row, job: Job, now: number): void {
@@ -480,6 +490,10 @@ export class DashboardView {
       setAttr(row.name.parentElement as Element, 'title', job.name.length > 48 ? truncate(job.name, 1000) : null);
     }
     setText(row.idText, shortId(job.id));
+    const group = job.group;
+    row.group.hidden = group === undefined;
+    setText(row.group, group === undefined ? '' : `group ${truncate(group, 40)}`);
+    setAttr(row.group, 'title', group === undefined ? null : `Runs after the earlier jobs of group ${truncate(group, 1000)}, one at a time`);
     setAttr(row.idText, 'title', `id ${job.id}, added ${absoluteTime(job.createdAt)}`);
     row.tr.dataset.state = job.state;
     setText(row.badge, STATE_LABELS[job.state]);
@@ -549,7 +563,21 @@ export class DashboardView {
         text = at === undefined ? '—' : `${job.state === 'completed' ? 'done' : 'failed'} ${relativeTime(at, now)}`;
         break;
     }
-    setText(row.when, text);
+    // A pending job held back by the job ahead of it in its group, or by its dependencies.
+    const waitingFor = job.state === 'pending' ? (job.waitingFor ?? []) : [];
+    if (waitingFor.length > 0) text = 'waiting';
+    setText(row.whenText, text);
     setAttr(row.when, 'title', at === undefined ? null : absoluteTime(at));
+    row.waits.hidden = waitingFor.length === 0;
+    setText(
+      row.waits,
+      waitingFor.length === 0 ? '' : `for ${waitingFor.slice(0, 3).map(shortId).join(', ')}${waitingFor.length > 3 ? ` +${String(waitingFor.length - 3)} more` : ''}`,
+    );
+    setAttr(row.waits, 'title', waitingFor.length === 0 ? null : `Starts once these jobs have ended: ${waitingFor.join(', ')}`);
+    // Expiry matters only while the job has not started for good.
+    const expiresAt = job.state === 'pending' || job.state === 'retrying' ? job.expiresAt : undefined;
+    row.expires.hidden = expiresAt === undefined;
+    setText(row.expires, expiresAt === undefined ? '' : expiresAt <= now ? 'expired' : `expires ${relativeTime(expiresAt, now)}`);
+    setAttr(row.expires, 'title', expiresAt === undefined ? null : `Fails with ExpiredError if not started by ${absoluteTime(expiresAt)}`);
   }
 }

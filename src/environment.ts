@@ -20,6 +20,39 @@ export interface Environment {
   channel(name: string): BroadcastChannel | undefined;
   /** `navigator.storage` (persistence and quota), or `undefined` where it is missing. */
   storage: StorageManagerLike | undefined;
+  /**
+   * Calls `listener(true)` when the page is frozen or enters the back/forward cache, and
+   * `listener(false)` when it comes back; returns the unsubscribe.
+   */
+  onSuspend(listener: (suspended: boolean) => void): () => void;
+}
+
+/**
+ * `pagehide`/`pageshow` with `persisted` (the back/forward cache) and `freeze`/`resume`
+ * (Chromium's page lifecycle). WebKit keeps a page holding Web Locks in the back/forward
+ * cache, drops the page's own locks and keeps its workers' (see README, Browser support).
+ */
+function browserSuspend(listener: (suspended: boolean) => void): () => void {
+  const doc = (globalThis as { document?: Document }).document;
+  if (typeof globalThis.addEventListener !== 'function' || !doc) return () => {};
+  const hide = (e: Event) => {
+    if ((e as PageTransitionEvent).persisted) listener(true);
+  };
+  const show = (e: Event) => {
+    if ((e as PageTransitionEvent).persisted) listener(false);
+  };
+  const freeze = () => listener(true);
+  const resume = () => listener(false);
+  globalThis.addEventListener('pagehide', hide);
+  globalThis.addEventListener('pageshow', show);
+  doc.addEventListener('freeze', freeze);
+  doc.addEventListener('resume', resume);
+  return () => {
+    globalThis.removeEventListener('pagehide', hide);
+    globalThis.removeEventListener('pageshow', show);
+    doc.removeEventListener('freeze', freeze);
+    doc.removeEventListener('resume', resume);
+  };
 }
 
 function browserOnlineChange(listener: (online: boolean) => void): () => void {
@@ -46,6 +79,7 @@ function defaultEnvironment(): Environment {
     locks: nav && 'locks' in nav && nav.locks ? nav.locks : undefined,
     channel: (name) => (typeof BroadcastChannel === 'function' ? new BroadcastChannel(name) : undefined),
     storage: browserStorageManager(),
+    onSuspend: browserSuspend,
   };
 }
 

@@ -19,6 +19,8 @@ export class RunnerLease {
   readonly owner: string;
   private release: (() => void) | undefined;
   private disposed = false;
+  /** Called once if the browser drops this runner's lock while the runner still runs. */
+  onLost: (() => void) | undefined;
   private readonly prefix: string;
   private unregister: (() => void) | undefined;
 
@@ -55,6 +57,14 @@ export class RunnerLease {
     const at = this.env.now();
     const snapshot = await locks.query();
     const owners = new Set<string>();
+    // The lock cannot be trusted once the browser let it go behind our back (WebKit restores
+    // a page from the back/forward cache without the locks its code still awaits): other tabs
+    // now take this runner's jobs over, so it must not go on as if it held them.
+    if (this.release && !this.disposed && !(snapshot.held ?? []).some((l) => l.name === this.lockName)) {
+      const lost = this.onLost;
+      this.onLost = undefined;
+      lost?.();
+    }
     for (const lock of snapshot.held ?? []) {
       // `<prefix><owner>` is the runner; `<prefix><owner>/worker:<id>` one of its workers, which
       // may outlive the runner's page by a moment: the runner counts alive while any is held.

@@ -45,6 +45,12 @@ function lazyWorkerPool(factory: () => Worker, options: { size: number; gracePer
   };
 }
 
+function report(error: unknown): void {
+  const g = globalThis as { reportError?: (e: unknown) => void };
+  if (typeof g.reportError === 'function') g.reportError(error);
+  else console.error(error);
+}
+
 /**
  * Starts running the queue's jobs in this tab: handlers in the page, or in a pool of Web
  * Workers. Several tabs may run the same queue; no job runs in two places at once.
@@ -59,16 +65,58 @@ export function startWorkers<M extends JobMap>(queue: Queue<M>, options: RunnerO
   internals.assertOpen();
   const o = checkRunnerOptions(options);
   const env = internals.env;
-  const lease = new RunnerLease(internals.name, env);
-  const executor: Executor = o.handlers
-    ? pageExecutor(o.handlers, { gracePeriod: o.gracePeriod, setTimeout: env.setTimeout, clearTimeout: env.clearTimeout })
-    : lazyWorkerPool(o.worker as () => Worker, { size: o.workers, gracePeriod: o.gracePeriod, env }, lease);
-  const dispatcher = new Dispatcher(internals, executor, { concurrency: o.concurrency, maxCrashes: o.maxCrashes, limiter: o.limiter, leaseMs: o.leaseMs }, lease);
-  const ready = dispatcher.start();
+  const dispatchOptions = { concurrency: o.concurrency, maxCrashes: o.maxCrashes, limiter: o.limiter, leaseMs: o.leaseMs };
+  let lease: RunnerLease;
+  let executor: Executor;
+  let dispatcher: Dispatcher;
+  const begin = (): Promise<void> => {
+    lease = new RunnerLease(internals.name, env);
+    executor = o.handlers
+      ? pageExecutor(o.handlers, { gracePeriod: o.gracePeriod, setTimeout: env.setTimeout, clearTimeout: env.clearTimeout })
+      : lazyWorkerPool(o.worker as () => Worker, { size: o.workers, gracePeriod: o.gracePeriod, env }, lease);
+    dispatcher = new Dispatcher(internals, executor, dispatchOptions, lease);
+    lease.onLost = () => {
+      suspend();
+      resume();
+    };
+    return dispatcher.start();
+  };
+  let stopped = false;
+  let suspended = false;
+  /**
+   * Frozen, or into the back/forward cache: let go of everything at once, before the page
+   * stops running code, so that other tabs take the jobs over (their attempts count) instead
+   * of waiting for a page that may never come back. Workers are terminated now, which
+   * releases their locks; page handlers see their signal abort.
+   */
+  const suspend = () => {
+    if (stopped || suspended) return;
+    suspended = true;
+    void dispatcher.stop({ timeout: 0 });
+    void executor.close();
+    lease.dispose();
+  };
+  /** Back: a new runner (new lock, new owner id, new workers), as if the tab had just started it. */
+  const resume = () => {
+    if (stopped || !suspended) return;
+    try {
+      internals.assertOpen();
+    } catch {
+      return;
+    }
+    suspended = false;
+    begin().catch(report);
+  };
+  const ready = begin();
   ready.catch(() => undefined);
+  const offSuspend = env.onSuspend((frozen) => (frozen ? suspend() : resume()));
   return {
     ready,
-    stop: (opts) => dispatcher.stop(opts),
+    stop: (opts) => {
+      stopped = true;
+      offSuspend();
+      return dispatcher.stop(opts);
+    },
     get inFlight() {
       return dispatcher.inFlight;
     },

@@ -146,7 +146,17 @@ export class WdContext {
   inWindow<T>(handle: string, fn: () => Promise<T>): Promise<T> {
     return this.mutex.run(async () => {
       if (this.current !== handle) {
-        await this.session.cmd('POST', '/window', { handle });
+        // Seen once right after a back/forward navigation: the switch fails with "unknown
+        // error" and works a moment later.
+        for (let tries = 1; ; tries++) {
+          try {
+            await this.session.cmd('POST', '/window', { handle });
+            break;
+          } catch (error) {
+            if (tries >= 3) throw error;
+            await new Promise((r) => setTimeout(r, 200));
+          }
+        }
         this.current = handle;
       }
       return fn();

@@ -181,3 +181,65 @@ describe('a schema version 1 database opened with the current code', () => {
     expect(failed, 'jobs that failed').toEqual([]);
   });
 });
+
+/**
+ * A database as schema version 2 wrote it (version 2's indexes, records with small data
+ * inline), built by hand: the v2→v3 step must add the outbox indexes and keep everything else.
+ */
+function buildSchemaV2(dbName: string, now: number): Promise<void> {
+  const record = (id: number, state: JobState, extra: Record<string, unknown>) => ({
+    id: String(id), queue: dbName.slice('jobrail:'.length), name: 'work', data: { n: id }, state, priority: 0, attempts: state === 'completed' ? 1 : 0, maxAttempts: 6,
+    runAt: now, createdAt: now, updatedAt: now, finishedAt: state === 'completed' ? now : undefined, progress: undefined, result: state === 'completed' ? 'done' : undefined,
+    error: undefined, seq: id, opts: { backoff: { type: 'exponential' }, timeout: undefined, requiresNetwork: false, removeOnComplete: false },
+    ready: state === 'pending', lease: undefined, owner: undefined, leaseUntil: undefined, crashes: 0, inline: true,
+    kState: [state, id], kStateName: [state, 'work', id], ...extra,
+  });
+  return new Promise((resolve, reject) => {
+    const request = indexedDB.open(dbName, 2);
+    request.onupgradeneeded = () => {
+      const db = request.result;
+      const jobs = db.createObjectStore('jobs', { keyPath: 'id' });
+      jobs.createIndex('state', 'kState');
+      jobs.createIndex('stateName', 'kStateName');
+      jobs.createIndex('ready', 'kReady');
+      jobs.createIndex('due', 'kDue');
+      jobs.createIndex('finished', 'kFinished');
+      jobs.createIndex('idempotencyKey', 'idempotencyKey', { unique: true });
+      db.createObjectStore('meta');
+      db.createObjectStore('payloads');
+      jobs.put(record(1, 'pending', { kReady: [0, 0, 1], idempotencyKey: 'k1' }));
+      jobs.put(record(2, 'completed', { kFinished: ['completed', now, 2] }));
+      request.transaction?.objectStore('meta').put(2, 'seq');
+    };
+    request.onsuccess = () => {
+      request.result.close();
+      resolve();
+    };
+    request.onerror = () => reject(request.error);
+  });
+}
+
+describe('a schema version 2 database opened with the current code', () => {
+  it('gains the outbox indexes, keeps its jobs and runs the waiting one; grouped jobs work on it', async () => {
+    const clock = new FakeClock();
+    const name = uniqueName('schema-v2');
+    await buildSchemaV2(`jobrail:${name}`, clock.now());
+    const queue = await open(name, clock);
+    expect(await storedVersion(`jobrail:${name}`)).toBe(DB_VERSION);
+    const fresh = uniqueName('schema-fresh');
+    await open(fresh, clock);
+    expect(await layout(`jobrail:${name}`)).toEqual(await layout(`jobrail:${fresh}`));
+    expect(await queue.get('2')).toMatchObject({ state: 'completed', result: 'done', group: undefined, waitingFor: [] });
+    expect((await queue.add('work', { n: 3 }, { idempotencyKey: 'k1' })).id).toBe('1');
+    const order: string[] = [];
+    const handlers: Handlers = { work: (data) => void order.push(JSON.stringify(data)) };
+    const a = await queue.add('work', { n: 'a' }, { group: 'g' });
+    const b = await queue.add('work', { n: 'b' }, { group: 'g' });
+    expect(b.waitingFor).toEqual([a.id]);
+    const drained = nextDrained(queue);
+    startWorkers(queue, { handlers });
+    await drained;
+    expect(order).toEqual(['{"n":1}', '{"n":"a"}', '{"n":"b"}']);
+    expect(await queue.counts()).toMatchObject({ completed: 4, pending: 0 });
+  });
+});

@@ -138,6 +138,16 @@ describe.each(STORAGES)('outbox options (%s storage)', (storage) => {
     expect(await queue.add('step', 'x')).toMatchObject({ group: 'all', expiresAt: clock.now() + 5000 });
   });
 
+  it('lets a schedule give its ticks a group and an expiry, and refuses the options that name one job', async () => {
+    const { queue } = await openTest<Jobs>(storage);
+    const info = await queue.schedule('sync', { every: 60_000 }, 'step', 'tick', { group: 'sync', expiresIn: 30_000 });
+    expect(info.options).toEqual({ group: 'sync', expiresIn: 30_000 });
+    for (const bad of [{ dependsOn: ['1'] }, { onDuplicate: 'replace' }, { expiresAt: Date.now() + 1000 }]) {
+      await expect(queue.schedule('bad', { every: 60_000 }, 'step', 'x', bad as never)).rejects.toThrow(TypeError);
+    }
+    expect((await queue.schedules()).map((s) => s.id)).toEqual(['sync']);
+  });
+
   it('shows group, expiry, dependencies and what a job waits for in its snapshot', async () => {
     const { queue, clock } = await openTest<Jobs>(storage);
     const a = await queue.add('step', 'a', { group: 'g' });

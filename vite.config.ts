@@ -12,6 +12,7 @@ export default defineConfig({
       { find: /^jobrail\/dashboard$/, replacement: src('dashboard/index.ts') },
       { find: /^jobrail\/sw$/, replacement: src('sw.ts') },
       { find: /^jobrail\/react$/, replacement: src('react.ts') },
+      { find: /^jobrail\/sqlite$/, replacement: src('sqlite.ts') },
     ],
   },
   server: { host: '127.0.0.1', port: 5173, strictPort: true },

@@ -36,7 +36,16 @@ function report(error: unknown): void {
 export class EventHub {
   private readonly listeners = new Map<QueueEventName, Set<Listener>>();
   private readonly internal = new Set<(msg: QueueMessage) => void>();
-  constructor(private readonly channel: MessageChannelLike | undefined) {
+  private unwatch: (() => void) | undefined;
+
+  /**
+   * `watch` (SQLite stores) notices writes of other processes, which no channel reaches; it
+   * runs while jobrail's own parts listen (a runner, a `waitFor`), and delivers `changed` here.
+   */
+  constructor(
+    private readonly channel: MessageChannelLike | undefined,
+    private readonly watch?: (onChange: () => void) => () => void,
+  ) {
     if (this.channel) this.channel.onmessage = (event: MessageEvent<QueueMessage>) => this.deliver(event.data);
     // Node's BroadcastChannel would otherwise keep the process alive.
     (this.channel as { unref?: () => void } | undefined)?.unref?.();
@@ -65,7 +74,16 @@ export class EventHub {
   /** For jobrail's own parts (runners, waitFor, dashboard): every message. */
   subscribe(fn: (msg: QueueMessage) => void): () => void {
     this.internal.add(fn);
-    return () => this.internal.delete(fn);
+    if (this.watch && !this.unwatch && !this.closed) this.unwatch = this.watch(() => this.deliver({ kind: 'changed' }));
+    return () => {
+      this.internal.delete(fn);
+      if (this.internal.size === 0) this.stopWatch();
+    };
+  }
+
+  private stopWatch(): void {
+    this.unwatch?.();
+    this.unwatch = undefined;
   }
 
   private deliver(msg: QueueMessage): void {
@@ -90,6 +108,7 @@ export class EventHub {
 
   close(): void {
     this.closed = true;
+    this.stopWatch();
     this.channel?.close();
     this.listeners.clear();
     this.internal.clear();

@@ -13,6 +13,7 @@ import { readStorageStatus, requestPersistence, type StorageStatus } from './per
 import type { Engine } from './store/engine.js';
 import { IdbEngine } from './store/idb.js';
 import type { MemoryEngine } from './store/memory.js';
+import { OPEN_STORE, isQueueStore } from './store/external.js';
 import { toJob, type JobRecord } from './store/record.js';
 import {
   JOB_STATES,
@@ -182,8 +183,8 @@ function checkQueueOptions(options: unknown): QueueOptions {
     if (!QUEUE_OPTION_KEYS.has(key)) throw new TypeError(`Unknown queue option \`${key}\`: expected one of ${[...QUEUE_OPTION_KEYS].join(', ')}`);
   }
   const o = options as QueueOptions;
-  if (o.storage !== undefined && o.storage !== 'indexeddb' && o.storage !== 'memory') {
-    throw new TypeError(`Expected \`storage\` to be 'indexeddb' or 'memory', got ${describe(o.storage)}`);
+  if (o.storage !== undefined && o.storage !== 'indexeddb' && o.storage !== 'memory' && !isQueueStore(o.storage)) {
+    throw new TypeError(`Expected \`storage\` to be 'indexeddb', 'memory' or a store object such as sqliteStorage(db) from jobrail/sqlite, got ${describe(o.storage)}`);
   }
   if (o.maxDataBytes !== undefined) checkNumber('maxDataBytes', o.maxDataBytes, { integer: true, min: 1 });
   if (o.environment !== undefined && !isPlainObject(o.environment)) throw new TypeError(`Expected \`environment\` to be an object, got ${describe(o.environment)}`);
@@ -212,13 +213,19 @@ function checkQueueOptions(options: unknown): QueueOptions {
 export async function openQueue<M extends JobMap = JobMap>(name: string = 'default', options?: QueueOptions): Promise<Queue<M>> {
   checkQueueName(name);
   const opts = checkQueueOptions(options);
-  const env = resolveEnvironment(opts.environment);
   const hasIdb = typeof indexedDB !== 'undefined';
   const storage = opts.storage ?? (hasIdb ? 'indexeddb' : 'memory');
+  // A store outside the browser is shared by processes: Web Locks (where Node and Deno have
+  // them) are process-local, so a runner there must rely on time leases alone.
+  const env = resolveEnvironment(isQueueStore(storage) ? { ...opts.environment, locks: undefined } : opts.environment);
   let engine: Engine;
   let channel: MessageChannelLike | undefined;
+  let watch: ((onChange: () => void) => () => void) | undefined;
   let release = () => {};
-  if (storage === 'indexeddb') {
+  if (isQueueStore(storage)) {
+    const opened = await storage[OPEN_STORE](name, env);
+    ({ engine, channel, watch, release } = opened);
+  } else if (storage === 'indexeddb') {
     if (!hasIdb) throw new JobrailError(`IndexedDB is not available in this runtime: open the queue with { storage: 'memory' } (non-durable), or run it in a browser`);
     const idb = new IdbEngine(name);
     await idb.connect();
@@ -240,7 +247,7 @@ export async function openQueue<M extends JobMap = JobMap>(name: string = 'defau
       }
     };
   }
-  return new JobQueue<M>(name, engine, new EventHub(channel), env, opts, release);
+  return new JobQueue<M>(name, engine, new EventHub(channel, watch), env, opts, release);
 }
 
 class JobQueue<M extends JobMap> implements Queue<M> {
@@ -401,6 +408,11 @@ class JobQueue<M extends JobMap> implements Queue<M> {
       };
       // Subscribe before reading, so a completion between the two is not missed.
       const unsubscribe = this.hub.subscribe((msg: QueueMessage) => {
+        // Many jobs changed, or another process wrote (SQLite): the job is read again.
+        if (msg.kind === 'changed') {
+          getJob(this.engine, id).then((rec) => rec && finish(toJob(rec)), () => undefined);
+          return;
+        }
         if (msg.kind !== 'job' || msg.job.id !== id) return;
         if (msg.event === 'removed') fail(new JobrailError(`Job ${id} was removed before it finished`));
         else finish(msg.job);

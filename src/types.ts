@@ -153,8 +153,12 @@ export interface JobOptions {
 
 /** Options of `openQueue`. */
 export interface QueueOptions {
-  /** Where jobs live. @default 'indexeddb' where IndexedDB exists, else 'memory' */
-  storage?: 'indexeddb' | 'memory';
+  /**
+   * Where jobs live: IndexedDB, memory (non-durable, private to this runtime), or a store
+   * object such as `sqliteStorage(db)` from `jobrail/sqlite`.
+   * @default 'indexeddb' where IndexedDB exists, else 'memory'
+   */
+  storage?: 'indexeddb' | 'memory' | import('./store/external.js').QueueStore;
   /** Job options applied to every `add` (an `add`'s own options win). */
   defaults?: JobOptions;
   /**

@@ -277,7 +277,7 @@ export function sqliteStorage(db: SyncSqliteDatabase | DurableObjectStorageLike,
       let conn: SqlConnection;
       if (durableObject) conn = new DurableObjectConnection(db);
       else {
-        const sync = new SyncConnection(db, await runtimeCodec(), lockTimeout);
+        const sync = new SyncConnection(db, runtimeCodec(), lockTimeout);
         await sync.retryBusy('open the database', () => {
           sync.run('PRAGMA busy_timeout = 50');
           sync.all('PRAGMA journal_mode = WAL');

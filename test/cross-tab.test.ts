@@ -1,12 +1,12 @@
 import { describe, expect, it, vi } from 'vitest';
 import { fakeLocks } from './helpers/locks.js';
 import { JobFailedError, JobrailError, PermanentError, startWorkers, type Job, type QueueChange } from '../src/index.js';
-import { STORAGES, deferred, nextDrained, nextEvent, openTest, record } from './helpers/queues.js';
+import { STORAGES, type Storage, deferred, nextDrained, nextEvent, openTest, record } from './helpers/queues.js';
 
 type Jobs = { work: number };
 
 /** Two queue objects of one name stand for two tabs: `a` runs the jobs, `b` watches. */
-async function twoTabs(storage: 'indexeddb' | 'memory') {
+async function twoTabs(storage: Storage) {
   const t = await openTest<Jobs>(storage);
   return { ...t, a: t.queue, b: await t.another() };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { JobrailError, openQueue, startWorkers, type Queue } from '../src/index.js';
-import { STORAGES, dump, engineOf, openTest, type Storage } from './helpers/queues.js';
+import { STORAGES, dump, engineOf, openTest, storageFor, type Storage } from './helpers/queues.js';
 
 type Jobs = { work: unknown };
 
@@ -27,7 +27,7 @@ const valid = { name: 'work', data: { ok: true } } as const;
 const anyQueue = (q: Queue<Jobs>) => q as unknown as Record<'add' | 'addBulk' | 'get' | 'clean' | 'waitFor', (...args: unknown[]) => Promise<unknown>>;
 const add = (options: unknown, data: unknown = 1) => (c: Ctx) => c.queue.add('work', data, options as never);
 const runner = (options: unknown) => (c: Ctx) => startWorkers(c.queue, options as never);
-const open = (options: unknown) => (c: Ctx) => openQueue(c.name, { storage: c.storage, ...(options as object) });
+const open = (options: unknown) => async (c: Ctx) => openQueue(c.name, { storage: await storageFor(c.storage, c.name), ...(options as object) });
 const closedNames = (c: Ctx) => `Queue "${c.name}" is closed`;
 
 const rows: Record<string, Row> = {

@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { openQueue, startWorkers, type Queue, type Runner } from '../src/index.js';
 import { Clock, settle } from './helpers/async-clock.js';
+import { STORAGES, storageFor, type Storage } from './helpers/queues.js';
 
 
 
@@ -32,13 +33,13 @@ function windowHolds(starts: Start[], max: number, duration: number): boolean {
   return times.every((t, i) => i + max >= times.length || (times[i + max] as number) - t >= duration);
 }
 
-describe.each(['indexeddb', 'memory'] as const)('limiter on %s storage', (storage) => {
+describe.each(STORAGES)('limiter on %s storage', (storage) => {
   test('{ max: 2, duration: 1000 } holds across two queue objects, each with its own runner', async () => {
     const clock = new Clock();
     const t0 = clock.t;
     const name = `limit-${storage}-${String(++seq)}`;
-    const a = await openQueue<Jobs>(name, { storage, environment: clock.env });
-    const b = await openQueue<Jobs>(name, { storage, environment: clock.env });
+    const a = await openQueue<Jobs>(name, { storage: await storageFor(storage, name), environment: clock.env });
+    const b = await openQueue<Jobs>(name, { storage: await storageFor(storage, name), environment: clock.env });
     open.push(a, b);
     const starts: Start[] = [];
     const start = (q: Queue<Jobs>, runner: string) => {
@@ -70,8 +71,8 @@ describe.each(['indexeddb', 'memory'] as const)('limiter on %s storage', (storag
   test('a second runner started later sees the starts the first one already counted', async () => {
     const clock = new Clock();
     const name = `limit-late-${storage}-${String(++seq)}`;
-    const a = await openQueue<Jobs>(name, { storage, environment: clock.env });
-    const b = await openQueue<Jobs>(name, { storage, environment: clock.env });
+    const a = await openQueue<Jobs>(name, { storage: await storageFor(storage, name), environment: clock.env });
+    const b = await openQueue<Jobs>(name, { storage: await storageFor(storage, name), environment: clock.env });
     open.push(a, b);
     const starts: Start[] = [];
     const handlers = (runner: string) => ({ call: (data: { n: number }, ctx: { job: { updatedAt: number } }) => void starts.push({ n: data.n, at: ctx.job.updatedAt, runner }) });

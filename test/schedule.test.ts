@@ -6,6 +6,7 @@ import { afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
 import { JobrailError, openQueue, startWorkers, type Job, type Queue, type Runner } from '../src/index.js';
 import { Clock, settle } from './helpers/async-clock.js';
 import { loadCron } from '../src/cron.js';
+import { STORAGES, storageFor, type Storage } from './helpers/queues.js';
 import { LATE_GRACE_MS, MAX_CATCH_UP, planTicks, tickKey } from '../src/schedule.js';
 
 
@@ -19,8 +20,8 @@ afterEach(async () => {
   await Promise.all(open.splice(0).map((q) => q.close()));
 });
 
-async function openOn(clock: Clock, name: string, storage: 'indexeddb' | 'memory' = 'indexeddb'): Promise<Queue<Jobs>> {
-  const q = await openQueue<Jobs>(name, { storage, environment: clock.env });
+async function openOn(clock: Clock, name: string, storage: Storage = 'indexeddb'): Promise<Queue<Jobs>> {
+  const q = await openQueue<Jobs>(name, { storage: await storageFor(storage, name), environment: clock.env });
   open.push(q);
   return q;
 }
@@ -41,7 +42,7 @@ function run(q: Queue<Jobs>, seen: Job[] = []): Runner {
 
 const tickJobs = async (q: Queue<Jobs>): Promise<Job[]> => (await q.list({ name: 'tick', limit: 1000 })).sort((a, b) => a.runAt - b.runAt);
 
-describe.each(['indexeddb', 'memory'] as const)('schedule on %s storage', (storage) => {
+describe.each(STORAGES)('schedule on %s storage', (storage) => {
   const fresh = async () => {
     const clock = new Clock();
     const q = await openOn(clock, `sched-${storage}-${String(++seq)}`, storage);

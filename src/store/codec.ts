@@ -181,17 +181,19 @@ export const jsonCodec: Codec = {
 };
 
 /**
- * The codec of this runtime: `node:v8` where it exists (Node, Deno, Bun), else tagged JSON.
- * Node and Deno share V8's format; Bun's `node:v8` writes JavaScriptCore's.
+ * The codec of this runtime: `node:v8` where it exists (Node ≥ 22.3, Deno, Bun), else tagged
+ * JSON. Node and Deno share V8's format; Bun's `node:v8` writes JavaScriptCore's. Reached
+ * through `process.getBuiltinModule`, not an import, so bundles for workerd stay free of it.
  */
-export async function runtimeCodec(): Promise<Codec> {
+export function runtimeCodec(): Codec {
   const isBun = typeof (globalThis as { Bun?: unknown }).Bun !== 'undefined';
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
   try {
-    const v8 = (await import(/* @vite-ignore */ 'node:' + 'v8')) as V8;
+    const v8 = proc?.getBuiltinModule?.('node:v8') as V8 | undefined;
     // workerd's nodejs_compat may offer `node:v8` without a working serializer: probe it.
-    if (typeof v8.serialize === 'function' && v8.deserialize(v8.serialize(1)) === 1) return isBun ? v8Codec(v8, 'bun-v8-1', true) : v8Codec(v8, 'v8-1', false);
+    if (v8 && typeof v8.serialize === 'function' && v8.deserialize(v8.serialize(1)) === 1) return isBun ? v8Codec(v8, 'bun-v8-1', true) : v8Codec(v8, 'v8-1', false);
   } catch {
-    // no node:v8 here (workerd without nodejs_compat)
+    // no usable node:v8 here
   }
   return jsonCodec;
 }

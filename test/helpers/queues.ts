@@ -5,9 +5,50 @@ import type { Engine } from '../../src/store/engine.js';
 import type { JobRecord } from '../../src/store/record.js';
 import type { Job, JobEventName, JobMap, QueueOptions } from '../../src/types.js';
 import { FakeClock } from './clock.js';
+import { sqliteStorage } from '../../src/sqlite.js';
+import { OPEN_STORE, type QueueStore } from '../../src/store/external.js';
+import { resolveEnvironment } from '../../src/environment.js';
 
-export type Storage = 'indexeddb' | 'memory';
-export const STORAGES: Storage[] = ['indexeddb', 'memory'];
+export type Storage = 'indexeddb' | 'memory' | 'sqlite';
+
+/**
+ * The engines the contract tests run on. `sqlite` needs `node:sqlite` (Node ≥ 22.5), which
+ * the Node 20 that runs Vitest lacks: `npm run test:sqlite` runs the suite again under the
+ * Node 22 of runtimes/ with JOBRAIL_STORAGES=sqlite.
+ */
+export const STORAGES: Storage[] = (process.env.JOBRAIL_STORAGES?.split(',') as Storage[] | undefined) ?? ['indexeddb', 'memory'];
+
+interface SyncDb {
+  prepare(sql: string): { run(...p: never[]): unknown; all(...p: never[]): unknown[] };
+  exec(sql: string): unknown;
+  close(): void;
+}
+const dbs = new Set<SyncDb>();
+let tmpDir: string | undefined;
+
+/**
+ * What `openQueue` takes as `storage` for a test storage: for `sqlite`, a store on a new
+ * connection to the queue's own database file (another connection, like another process).
+ */
+export async function storageFor(storage: Storage, name: string): Promise<QueueOptions['storage']> {
+  return storage === 'sqlite' ? sqliteFor(name) : storage;
+}
+
+/** A SQLite engine of its own database file, for engine-level tests. */
+export async function sqliteEngine(name: string): Promise<Engine> {
+  const store = (await sqliteFor(name)) as QueueStore;
+  return (await store[OPEN_STORE](name, resolveEnvironment(undefined))).engine;
+}
+
+async function sqliteFor(name: string): Promise<QueueOptions['storage']> {
+  const { DatabaseSync } = (await import('node:' + 'sqlite')) as { DatabaseSync: new (path: string) => SyncDb };
+  const { mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  tmpDir ??= mkdtempSync(`${tmpdir()}/jobrail-sqlite-`);
+  const db = new DatabaseSync(`${tmpDir}/${name}.db`);
+  dbs.add(db);
+  return sqliteStorage(db);
+}
 
 let counter = 0;
 /** A queue name no other test uses. */
@@ -18,6 +59,8 @@ afterEach(async () => {
   const all = [...opened];
   opened.clear();
   await Promise.all(all.map((q) => q.close()));
+  for (const db of dbs) db.close();
+  dbs.clear();
 });
 
 export interface TestQueue<M extends JobMap = JobMap> {
@@ -32,7 +75,8 @@ export interface TestQueue<M extends JobMap = JobMap> {
 export async function openTest<M extends JobMap = JobMap>(storage: Storage, options: QueueOptions = {}, clock = new FakeClock()): Promise<TestQueue<M>> {
   const name = uniqueName(storage);
   const open = async (extra: QueueOptions = {}) => {
-    const q = await openQueue<M>(name, { storage, ...options, ...extra, environment: { ...clock.env, ...options.environment, ...extra.environment } });
+    const store = await storageFor(storage, name);
+    const q = await openQueue<M>(name, { storage: store, ...options, ...extra, environment: { ...clock.env, ...options.environment, ...extra.environment } });
     opened.add(q as unknown as Queue<JobMap>);
     return q;
   };

@@ -24,6 +24,7 @@ export type {
   QueueChange,
   QueueEventName,
   QueueOptions,
+  QueueStore,
   RemoveOnComplete,
   ResultOf,
   SerializedError,

@@ -13,7 +13,7 @@ import { readStorageStatus, requestPersistence, type StorageStatus } from './per
 import type { Engine } from './store/engine.js';
 import { IdbEngine } from './store/idb.js';
 import type { MemoryEngine } from './store/memory.js';
-import { OPEN_STORE, isQueueStore } from './store/external.js';
+import { OPEN_STORE, isQueueStore, type OpenStore } from './store/external.js';
 import { toJob, type JobRecord } from './store/record.js';
 import {
   JOB_STATES,
@@ -223,7 +223,7 @@ export async function openQueue<M extends JobMap = JobMap>(name: string = 'defau
   let watch: ((onChange: () => void) => () => void) | undefined;
   let release = () => {};
   if (isQueueStore(storage)) {
-    const opened = await storage[OPEN_STORE](name, env);
+    const opened = await (storage[OPEN_STORE] as OpenStore)(name, env);
     ({ engine, channel, watch, release } = opened);
   } else if (storage === 'indexeddb') {
     if (!hasIdb) throw new JobrailError(`IndexedDB is not available in this runtime: open the queue with { storage: 'memory' } (non-durable), or run it in a browser`);

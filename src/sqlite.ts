@@ -7,7 +7,7 @@ import type { Environment } from './environment.js';
 import { JobrailError } from './errors.js';
 import { LocalChannel } from './local-channel.js';
 import { jsonCodec, runtimeCodec, type Codec } from './store/codec.js';
-import { OPEN_STORE, type OpenedStore, type QueueStore } from './store/external.js';
+import { OPEN_STORE, type OpenedStore, type OpenStore, type QueueStore } from './store/external.js';
 import { JOBS_TABLE, KV_TABLE } from './store/sql-schema.js';
 import { SqliteEngine, migrate, type Row, type SqlConnection, type SqlValue, type TxMode } from './store/sqlite.js';
 
@@ -290,7 +290,7 @@ export function sqliteStorage(db: SyncSqliteDatabase | DurableObjectStorageLike,
       ready = undefined;
       throw error instanceof JobrailError ? error : new JobrailError(`jobrail could not open its tables in the SQLite database (${String((error as Error).message)})`, { cause: error });
     }));
-  const open = async (queue: string, env: Environment): Promise<OpenedStore> => {
+  const open: OpenStore = async (queue: string, env: Environment): Promise<OpenedStore> => {
     const conn = await connect();
     if (conn instanceof DurableObjectConnection) conn.register(queue);
     const engine = new SqliteEngine(conn, queue);

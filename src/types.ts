@@ -1,3 +1,4 @@
+import { OPEN_STORE } from './store/store-key.js';
 /** The five states a job moves through. See the README's state diagram. */
 export type JobState = 'pending' | 'processing' | 'completed' | 'retrying' | 'failed';
 
@@ -151,6 +152,17 @@ export interface JobOptions {
   dependsOn?: readonly (string | number)[];
 }
 
+/**
+ * A durable store outside the browser, for `openQueue(name, { storage })`; made by
+ * `sqliteStorage(db)` from `jobrail/sqlite`. Opaque: its only use is to be passed to openQueue.
+ */
+export interface QueueStore {
+  /** What the store is (e.g. `'sqlite'`), for messages. */
+  readonly kind: string;
+  /** @internal */
+  readonly [OPEN_STORE]: unknown;
+}
+
 /** Options of `openQueue`. */
 export interface QueueOptions {
   /**
@@ -158,7 +170,7 @@ export interface QueueOptions {
    * object such as `sqliteStorage(db)` from `jobrail/sqlite`.
    * @default 'indexeddb' where IndexedDB exists, else 'memory'
    */
-  storage?: 'indexeddb' | 'memory' | import('./store/external.js').QueueStore;
+  storage?: 'indexeddb' | 'memory' | QueueStore;
   /** Job options applied to every `add` (an `add`'s own options win). */
   defaults?: JobOptions;
   /**

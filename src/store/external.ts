@@ -2,7 +2,14 @@ import type { Environment } from '../environment.js';
 import type { MessageChannelLike } from '../events.js';
 import type { Engine } from './engine.js';
 
-export const OPEN_STORE: unique symbol = Symbol.for('jobrail.store');
+import { OPEN_STORE } from './store-key.js';
+import type { QueueStore } from '../types.js';
+
+export { OPEN_STORE };
+export type { QueueStore };
+
+/** What a store object keeps under `OPEN_STORE`. */
+export type OpenStore = (queue: string, env: Environment) => Promise<OpenedStore>;
 
 /** What a store object gives `openQueue` for one queue. */
 export interface OpenedStore {
@@ -16,17 +23,6 @@ export interface OpenedStore {
   watch?: (onChange: () => void) => () => void;
   /** Called when the queue closes. */
   release(): void;
-}
-
-/**
- * A durable store outside the browser, for `openQueue(name, { storage })`; made by
- * `sqliteStorage(db)` from `jobrail/sqlite`. Opaque: its only use is to be passed to openQueue.
- */
-export interface QueueStore {
-  /** What the store is (e.g. `'sqlite (node:sqlite)'`), for messages. */
-  readonly kind: string;
-  /** @internal */
-  readonly [OPEN_STORE]: (queue: string, env: Environment) => Promise<OpenedStore>;
 }
 
 export const isQueueStore = (v: unknown): v is QueueStore =>

@@ -145,12 +145,12 @@ export class SqliteEngine implements Engine {
         throw error;
       }
     };
-    const select = (index: IndexName, range: Range | undefined, direction: Direction, what: string, limit: number, offset = 0): Row[] => {
+    const select = (index: IndexName, range: Range | undefined, direction: Direction, what: string, limit: number): Row[] => {
       const idx = SQL_INDEX[index];
       const where = rangeWhere(idx, range);
       return conn.all(
-        `SELECT ${what} FROM ${JOBS_TABLE} WHERE queue = ? AND ${where.sql} ORDER BY ${orderBy(idx, direction)} LIMIT ? OFFSET ?`,
-        [q, ...where.params, Math.min(limit, Number.MAX_SAFE_INTEGER), offset],
+        `SELECT ${what} FROM ${JOBS_TABLE} WHERE queue = ? AND ${where.sql} ORDER BY ${orderBy(idx, direction)} LIMIT ?`,
+        [q, ...where.params, Math.min(limit, Number.MAX_SAFE_INTEGER)],
       );
     };
     const entryCols = (index: IndexName) => [...SQL_INDEX[index].columns, 'id'].join(', ');
@@ -187,7 +187,7 @@ export class SqliteEngine implements Engine {
         return row && { key: keyOf(SQL_INDEX[index], row), id: row.id as string };
       }),
       entries: (index, range, direction, limit) => later(() => (limit <= 0 ? [] : select(index, range, direction, entryCols(index), limit).map((row) => ({ key: keyOf(SQL_INDEX[index], row) as Key, id: row.id as string })))),
-      ids: (index, range, direction, offset, limit) => later(() => (limit <= 0 ? [] : select(index, range, direction, 'id', limit, offset).map((row) => row.id as string))),
+      ids: (index, range, direction, limit) => later(() => (limit <= 0 ? [] : select(index, range, direction, 'id', limit).map((row) => row.id as string))),
       count: (index, range) => later(() => {
         const idx = SQL_INDEX[index];
         const where = rangeWhere(idx, range);

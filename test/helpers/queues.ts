@@ -6,7 +6,7 @@ import type { JobRecord } from '../../src/store/record.js';
 import type { Job, JobEventName, JobMap, QueueOptions } from '../../src/types.js';
 import { FakeClock } from './clock.js';
 import { sqliteStorage } from '../../src/sqlite.js';
-import { OPEN_STORE, type QueueStore } from '../../src/store/external.js';
+import { OPEN_STORE, type OpenStore, type QueueStore } from '../../src/store/external.js';
 import { resolveEnvironment } from '../../src/environment.js';
 
 export type Storage = 'indexeddb' | 'memory' | 'sqlite';
@@ -37,7 +37,7 @@ export async function storageFor(storage: Storage, name: string): Promise<QueueO
 /** A SQLite engine of its own database file, for engine-level tests. */
 export async function sqliteEngine(name: string): Promise<Engine> {
   const store = (await sqliteFor(name)) as QueueStore;
-  return (await store[OPEN_STORE](name, resolveEnvironment(undefined))).engine;
+  return (await (store[OPEN_STORE] as OpenStore)(name, resolveEnvironment(undefined))).engine;
 }
 
 async function sqliteFor(name: string): Promise<QueueOptions['storage']> {

@@ -12,7 +12,7 @@ export function workerdTests(root, dir) {
     if (script) return script;
     const { rolldown } = await import(`${root}node_modules/rolldown/dist/index.mjs`);
     const build = await rolldown({ input: `${root}runtimes/workerd/worker.mjs`, external: [/^cloudflare:/], platform: 'browser', logLevel: 'silent' });
-    script = (await build.generate({ format: 'esm' })).output[0].code;
+    script = (await build.generate({ format: 'esm', inlineDynamicImports: true })).output[0].code;
     return script;
   };
   let persists = 0;

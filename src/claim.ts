@@ -99,6 +99,34 @@ function earlier(a: ReadyList | undefined, b: ReadyList | undefined): ReadyList 
   return x ? a : y ? b : undefined;
 }
 
+/** Runners that found every slot of the global `concurrency` taken, lately: owner → when. */
+const WAITING = 'waiting';
+/** How long such a runner has a slot kept for it. */
+const WAITING_MS = 2000;
+
+/**
+ * With a global `concurrency`, the runner that frees a slot refills it in the same
+ * transaction, so under a steady backlog one tab or process would do all the work and the
+ * others none. A runner that found the queue full says so in meta; every other runner then
+ * leaves it one slot, which it takes at its next pass (woken by the write).
+ */
+function fairCap(waiting: Record<string, number> | undefined, req: ClaimRequest): { cap: number; waiting: Record<string, number> } {
+  const recent: Record<string, number> = {};
+  for (const [owner, at] of Object.entries(waiting ?? {})) if (at > req.now - WAITING_MS) recent[owner] = at;
+  const others = Object.keys(recent).filter((owner) => owner !== req.owner).length;
+  return { cap: Math.max(0, req.concurrency - others), waiting: recent };
+}
+
+/** A stopping runner no longer waits for a slot: the one kept for it goes back to the others. */
+export function leaveWaiting(engine: Engine, owner: string): Promise<void> {
+  return engine.write(async (tx) => {
+    const waiting = await tx.getMeta<Record<string, number>>(WAITING);
+    if (!waiting || !(owner in waiting)) return;
+    delete waiting[owner];
+    await tx.putMeta(WAITING, waiting);
+  }, 'relaxed');
+}
+
 export interface Claimed {
   jobs: JobRecord[];
   /** Why fewer than `max` jobs were claimed. */
@@ -132,9 +160,10 @@ export async function claimWithin(tx: Tx, req: ClaimRequest, max: number, token:
   const networked = req.online ? new ReadyList(tx, 1) : undefined;
   const limit = max + READ_AHEAD;
   // Independent reads, made together: one round trip in the common case.
-  const [count, paused, due, firstExpiry] = await Promise.all([
+  const [count, paused, waitingNow, due, firstExpiry] = await Promise.all([
     tx.count('state', prefix('processing')),
     tx.getMeta<boolean>('paused'),
+    tx.getMeta<Record<string, number>>(WAITING),
     tx.heads('due', { upper: [req.now, []] }, PROMOTE_BATCH),
     nextExpiryWithin(tx),
     local.read(limit),
@@ -159,7 +188,15 @@ export async function claimWithin(tx: Tx, req: ClaimRequest, max: number, token:
     for (const rec of due) writes.add(tx.putHead(promote(rec)));
     await Promise.all([local.reset(limit), networked?.reset(limit)]);
   }
+  const { cap, waiting } = fairCap(waitingNow, req);
   const done = async (stop: Claimed['stop'], until?: number): Promise<Claimed> => {
+    const marked = req.owner in waiting;
+    if (stop === 'busy' && jobs.length === 0 && processing >= req.concurrency) {
+      if (!marked || (waiting[req.owner] as number) < req.now - WAITING_MS / 2) writes.add(tx.putMeta(WAITING, { ...waiting, [req.owner]: req.now }));
+    } else if (marked && jobs.length > 0) {
+      delete waiting[req.owner];
+      writes.add(tx.putMeta(WAITING, waiting));
+    }
     // Data kept apart is read only for the jobs claimed, all at once.
     const full = await Promise.all(jobs.map(async (job) => (job.inline || job.data !== undefined ? job : { ...job, data: (await tx.get(job.id))?.data })));
     await writes.all();
@@ -168,7 +205,7 @@ export async function claimWithin(tx: Tx, req: ClaimRequest, max: number, token:
     return out;
   };
   while (jobs.length < max) {
-    if (processing >= req.concurrency) return done('busy');
+    if (processing >= cap) return done('busy');
     await Promise.all([local, networked].map((list) => list?.drained && list.read(max - jobs.length + READ_AHEAD)));
     const pick = earlier(local, networked);
     if (!pick) return done('empty');

@@ -1,5 +1,5 @@
 import { syncIfNetworkJobsWait } from './background-sync.js';
-import { claimJobs, nextDueAt, type ClaimRequest, type Claimed } from './claim.js';
+import { claimJobs, leaveWaiting, nextDueAt, type ClaimRequest, type Claimed } from './claim.js';
 import type { QueueMessage } from './events.js';
 import type { Executor } from './executor.js';
 import { Flights } from './flights.js';
@@ -299,6 +299,7 @@ export class Dispatcher {
       if (timer !== undefined) env.clearTimeout(timer);
       for (const cleanup of this.cleanups) cleanup();
       await this.executor.close();
+      await leaveWaiting(this.q.engine, this.lease.owner).catch(() => undefined);
       this.lease.dispose();
     })();
     return this.stopped;

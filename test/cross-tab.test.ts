@@ -29,6 +29,24 @@ describe.each(STORAGES)('two queue objects of one name, like two tabs (%s storag
     expect(log).toEqual(['added:work:pending', 'active:work:processing', 'progress:work:processing', 'completed:work:completed']);
   });
 
+  it('shares a steady backlog between two tabs under a global concurrency: both run jobs, none twice', async () => {
+    const { a, b } = await twoTabs(storage);
+    const ran: string[] = [];
+    const handler = (tab: string) => async (n: number) => {
+      ran.push(`${tab}:${String(n)}`);
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    };
+    const jobs = await a.addBulk(Array.from({ length: 40 }, (_, n) => ({ name: 'work' as const, data: n })));
+    startWorkers(a, { handlers: { work: handler('a') }, concurrency: 2 });
+    startWorkers(b, { handlers: { work: handler('b') }, concurrency: 2 });
+    for (const job of jobs) await a.waitFor(job.id);
+    const runs = ran.map((r) => r.split(':')[1]);
+    expect(new Set(runs).size).toBe(40);
+    expect(runs).toHaveLength(40);
+    expect(ran.filter((r) => r.startsWith('a:')).length).toBeGreaterThan(0);
+    expect(ran.filter((r) => r.startsWith('b:')).length).toBeGreaterThan(0);
+  });
+
   it('resolves waitFor on one tab for a job run by the other', async () => {
     const { a, b } = await twoTabs(storage);
     startWorkers(a, { handlers: { work: (n) => n + 1 } });

@@ -110,7 +110,11 @@ class SyncConnection implements SqlConnection {
   }
 
   transaction<T>(mode: TxMode, body: () => Promise<T>): Promise<T> {
-    return this.mutex.run(async () => {
+    return this.mutex.run(() => this.inTx(mode, body));
+  }
+
+  private async inTx<T>(mode: TxMode, body: () => Promise<T>): Promise<T> {
+    {
       if (mode !== 'read') {
         // WAL with FULL syncs the log at each commit: the write survives an OS crash. NORMAL
         // syncs at checkpoints only, which can lose a transition (a re-run), never an add.
@@ -141,7 +145,7 @@ class SyncConnection implements SqlConnection {
         throw error;
       }
       return result;
-    });
+    }
   }
 
   dataVersion(): number {
@@ -205,7 +209,7 @@ class DurableObjectConnection implements SqlConnection {
 
   /**
    * Sets the object's alarm to its next moment of work, so an evicted or restarted object
-   * comes back for it: the earliest delayed or backing-off job, a running job's lease end
+   * comes back for it: the earliest delayed or backing-off job, an expiry, a running job's lease end
    * (its runner may be gone), a schedule's next tick, or soon while jobs wait to run.
    */
   private async keepAlarm(): Promise<void> {
@@ -232,6 +236,8 @@ class DurableObjectConnection implements SqlConnection {
     if (meta('paused') === true) return next;
     const due = this.all(`SELECT min(k_due_0) AS t FROM ${JOBS_TABLE} WHERE queue = ? AND k_due_0 IS NOT NULL`, [queue])[0]?.t;
     if (typeof due === 'number') next = Math.min(next, due);
+    const expiry = this.all(`SELECT min(k_expiry_0) AS t FROM ${JOBS_TABLE} WHERE queue = ? AND k_expiry_0 IS NOT NULL`, [queue])[0]?.t;
+    if (typeof expiry === 'number') next = Math.min(next, expiry);
     // Runnable jobs: a live runner is on them; an evicted one comes back within a second.
     if (this.all(`SELECT 1 FROM ${JOBS_TABLE} WHERE queue = ? AND k_ready_0 IS NOT NULL LIMIT 1`, [queue]).length > 0) {
       next = Math.min(next, Math.ceil((now + 1000) / 1000) * 1000);

@@ -13,6 +13,8 @@ export const SQLITE_SCHEMA_VERSION = 1;
 export const JOBS_TABLE = 'jobrail_jobs';
 export const KV_TABLE = 'jobrail_kv';
 export const META_TABLE = 'jobrail_meta';
+/** Entries of multiEntry indexes (one row per element of the key array): queue, idx, key, id. */
+export const MULTI_TABLE = 'jobrail_multi';
 
 /**
  * Key parts of each index of `schema.ts` (`INDEXES`), one column each. Adding an index there
@@ -26,6 +28,9 @@ export const SQL_INDEX_PARTS: { readonly [K in IndexName]: number } = {
   due: 2,
   finished: 3,
   idempotencyKey: 1,
+  group: 2,
+  deps: 1,
+  expiry: 2,
 };
 
 export interface SqlIndex {
@@ -33,6 +38,8 @@ export interface SqlIndex {
   /** The record field that holds the key (an array of `parts` values, or one value). */
   field: string;
   unique: boolean;
+  /** Each element of the key array is an entry of its own, kept in `MULTI_TABLE` (column `key`). */
+  multiEntry: boolean;
   columns: string[];
 }
 
@@ -40,8 +47,13 @@ export const SQL_INDEXES: SqlIndex[] = (Object.keys(SQL_INDEX_PARTS) as IndexNam
   name,
   field: INDEXES[name].keyPath,
   unique: INDEXES[name].unique,
-  columns: Array.from({ length: SQL_INDEX_PARTS[name] }, (_, i) => `k_${name}_${String(i)}`),
+  multiEntry: (INDEXES[name] as { multiEntry?: boolean }).multiEntry === true,
+  columns: (INDEXES[name] as { multiEntry?: boolean }).multiEntry === true ? ['m.key'] : Array.from({ length: SQL_INDEX_PARTS[name] }, (_, i) => `k_${name}_${String(i)}`),
 }));
+
+/** Indexes kept in columns of the jobs table. */
+export const COLUMN_INDEXES = SQL_INDEXES.filter((i) => !i.multiEntry);
+export const MULTI_INDEXES = SQL_INDEXES.filter((i) => i.multiEntry);
 
 export const SQL_INDEX: Record<IndexName, SqlIndex> = Object.fromEntries(SQL_INDEXES.map((i) => [i.name, i])) as Record<IndexName, SqlIndex>;
 
@@ -57,6 +69,7 @@ export function keyColumns(index: SqlIndex, key: unknown): (number | string | nu
 
 /** The key of an index entry read back from its columns. */
 export function keyOf(index: SqlIndex, row: Record<string, unknown>): Key {
+  if (index.multiEntry) return row.key as Key;
   const parts = index.columns.map((c) => row[c] as Key);
   return index.columns.length === 1 ? (parts[0] as Key) : parts;
 }
@@ -103,5 +116,11 @@ export function rangeWhere(index: SqlIndex, range: Range | undefined): { sql: st
 
 export const orderBy = (index: SqlIndex, direction: 'next' | 'prev'): string => {
   const dir = direction === 'next' ? 'ASC' : 'DESC';
-  return [...index.columns, 'id'].map((c) => `${c} ${dir}`).join(', ');
+  return [...index.columns, index.multiEntry ? 'm.id' : 'id'].map((c) => `${c} ${dir}`).join(', ');
 };
+
+/** The entries of a multiEntry index for one record's key: one per element. */
+export function multiKeys(key: unknown): (number | string)[] {
+  const parts = Array.isArray(key) ? key : key === undefined || key === null ? [] : [key];
+  return [...new Set(parts.filter((v): v is number | string => typeof v === 'number' || typeof v === 'string'))];
+}

@@ -3,7 +3,7 @@ import type { Codec, Encoded } from './codec.js';
 import type { Direction, Engine, Key, Range, Tx } from './engine.js';
 import { withKeys, type JobRecord } from './record.js';
 import type { IndexName } from './schema.js';
-import { JOBS_TABLE, KV_TABLE, META_TABLE, SQLITE_SCHEMA_VERSION, SQL_INDEX, SQL_INDEXES, keyColumns, keyOf, orderBy, rangeWhere, type SqlIndex } from './sql-schema.js';
+import { COLUMN_INDEXES, JOBS_TABLE, KV_TABLE, META_TABLE, MULTI_INDEXES, MULTI_TABLE, SQLITE_SCHEMA_VERSION, SQL_INDEX, keyColumns, keyOf, multiKeys, orderBy, rangeWhere, type SqlIndex } from './sql-schema.js';
 
 export type SqlValue = null | number | string | Uint8Array;
 export type Row = Record<string, unknown>;
@@ -58,7 +58,19 @@ export function migrate(conn: SqlConnection): void {
 function reconcileIndexes(conn: SqlConnection): void {
   const have = new Set(conn.all(`PRAGMA table_info(${JOBS_TABLE})`).map((r) => r.name as string));
   const added: SqlIndex[] = [];
-  for (const index of SQL_INDEXES) {
+  conn.run(`CREATE TABLE IF NOT EXISTS ${MULTI_TABLE} (queue TEXT NOT NULL, idx TEXT NOT NULL, key NOT NULL, id TEXT NOT NULL)`);
+  conn.run(`CREATE INDEX IF NOT EXISTS ${MULTI_TABLE}_key ON ${MULTI_TABLE} (queue, idx, key, id)`);
+  conn.run(`CREATE INDEX IF NOT EXISTS ${MULTI_TABLE}_job ON ${MULTI_TABLE} (queue, id)`);
+  for (const index of MULTI_INDEXES) {
+    const marker = `multi:${index.name}`;
+    if (conn.all(`SELECT 1 FROM ${META_TABLE} WHERE key = ?`, [marker]).length > 0) continue;
+    for (const row of conn.all(`SELECT queue, id, head FROM ${JOBS_TABLE}`)) {
+      const rec = withKeys(conn.codec.decode(row.head as Encoded) as JobRecord) as unknown as Row;
+      for (const key of multiKeys(rec[index.field])) conn.run(`INSERT INTO ${MULTI_TABLE} (queue, idx, key, id) VALUES (?, ?, ?, ?)`, [row.queue as string, index.name, key, row.id as string]);
+    }
+    conn.run(`INSERT INTO ${META_TABLE} (key, value) VALUES (?, 1)`, [marker]);
+  }
+  for (const index of COLUMN_INDEXES) {
     const missing = index.columns.filter((c) => !have.has(c));
     for (const c of missing) conn.run(`ALTER TABLE ${JOBS_TABLE} ADD COLUMN ${c}`);
     if (missing.length > 0) added.push(index);
@@ -75,6 +87,13 @@ function reconcileIndexes(conn: SqlConnection): void {
 }
 
 const asBlob = (v: Encoded): SqlValue => v;
+
+const upsert = (cols: string[]): string =>
+  `INSERT INTO ${JOBS_TABLE} (queue, id, ${cols.join(', ')}) VALUES (?, ?, ${cols.map(() => '?').join(', ')}) ON CONFLICT (queue, id) DO UPDATE SET ${cols.map((c) => `${c} = excluded.${c}`).join(', ')}`;
+const HEAD_COLUMNS = ['head', 'inline', ...COLUMN_INDEXES.flatMap((i) => i.columns)];
+/** A new job or a whole job rewritten (data included); a head write keeps the stored data. */
+const UPSERT_WITH_DATA = upsert([...HEAD_COLUMNS, 'data']);
+const UPSERT_HEAD = upsert(HEAD_COLUMNS);
 
 /**
  * The queue's engine on SQLite: a row per job with its index keys in columns, real indexes
@@ -124,18 +143,16 @@ export class SqliteEngine implements Engine {
     const writeRow = (rec: JobRecord, withData: boolean) => {
       const { data, ...rest } = rec;
       const head = codec.encode(rest);
-      const keys = SQL_INDEXES.flatMap((index) => keyColumns(index, (rec as unknown as Row)[index.field]));
-      const cols = ['head', 'inline', ...SQL_INDEXES.flatMap((i) => i.columns)];
-      const values: SqlValue[] = [asBlob(head), rec.inline ? 1 : 0, ...keys];
-      if (withData) {
-        cols.push('data');
-        values.push(data === undefined ? null : asBlob(codec.encode(data)));
-      }
+      const values: SqlValue[] = [q, rec.id, asBlob(head), rec.inline ? 1 : 0];
+      for (const index of COLUMN_INDEXES) values.push(...keyColumns(index, (rec as unknown as Row)[index.field]));
+      if (withData) values.push(data === undefined ? null : asBlob(codec.encode(data)));
       try {
-        conn.run(
-          `INSERT INTO ${JOBS_TABLE} (queue, id, ${cols.join(', ')}) VALUES (?, ?, ${cols.map(() => '?').join(', ')}) ON CONFLICT (queue, id) DO UPDATE SET ${cols.map((c) => `${c} = excluded.${c}`).join(', ')}`,
-          [q, rec.id, ...values],
-        );
+        conn.run(withData ? UPSERT_WITH_DATA : UPSERT_HEAD, values);
+        for (const index of MULTI_INDEXES) {
+          const keys = multiKeys((rec as unknown as Row)[index.field]);
+          conn.run(`DELETE FROM ${MULTI_TABLE} WHERE queue = ? AND id = ? AND idx = ?`, [q, rec.id, index.name]);
+          for (const key of keys) conn.run(`INSERT INTO ${MULTI_TABLE} (queue, idx, key, id) VALUES (?, ?, ?, ?)`, [q, index.name, key, rec.id]);
+        }
       } catch (error) {
         if (/UNIQUE constraint failed/i.test(String((error as Error).message))) {
           const e = new Error(`Unable to add key to index 'idempotencyKey': at least one key does not satisfy the uniqueness requirements.`, { cause: error });
@@ -145,15 +162,18 @@ export class SqliteEngine implements Engine {
         throw error;
       }
     };
-    const select = (index: IndexName, range: Range | undefined, direction: Direction, what: string, limit: number): Row[] => {
+    const select = (index: IndexName, range: Range | undefined, direction: Direction, what: 'heads' | 'entries' | 'ids', limit: number): Row[] => {
       const idx = SQL_INDEX[index];
       const where = rangeWhere(idx, range);
-      return conn.all(
-        `SELECT ${what} FROM ${JOBS_TABLE} WHERE queue = ? AND ${where.sql} ORDER BY ${orderBy(idx, direction)} LIMIT ?`,
-        [q, ...where.params, Math.min(limit, Number.MAX_SAFE_INTEGER)],
-      );
+      const n = Math.min(limit, Number.MAX_SAFE_INTEGER);
+      if (idx.multiEntry) {
+        const cols = what === 'heads' ? `j.head AS head, CASE WHEN j.inline THEN j.data END AS data` : what === 'entries' ? 'm.key AS key, m.id AS id' : 'm.id AS id';
+        const join = what === 'heads' ? ` JOIN ${JOBS_TABLE} j ON j.queue = m.queue AND j.id = m.id` : '';
+        return conn.all(`SELECT ${cols} FROM ${MULTI_TABLE} m${join} WHERE m.queue = ? AND m.idx = ? AND ${where.sql} ORDER BY ${orderBy(idx, direction)} LIMIT ?`, [q, index, ...where.params, n]);
+      }
+      const cols = what === 'heads' ? HEAD : what === 'entries' ? [...idx.columns, 'id'].join(', ') : 'id';
+      return conn.all(`SELECT ${cols} FROM ${JOBS_TABLE} WHERE queue = ? AND ${where.sql} ORDER BY ${orderBy(idx, direction)} LIMIT ?`, [q, ...where.params, n]);
     };
-    const entryCols = (index: IndexName) => [...SQL_INDEX[index].columns, 'id'].join(', ');
     // Each call runs its statement at once (the connection is synchronous); the promise only keeps the Tx contract.
     const later = <T>(f: () => T): Promise<T> => {
       try {
@@ -173,8 +193,11 @@ export class SqliteEngine implements Engine {
       }),
       put: (rec) => later(() => writeRow(rec, true)),
       putHead: (rec) => later(() => writeRow(rec, false)),
-      heads: (index, range, limit) => later(() => select(index, range, 'next', HEAD, limit).map((row) => this.decodeRow(row))),
-      delete: (id) => later(() => conn.run(`DELETE FROM ${JOBS_TABLE} WHERE queue = ? AND id = ?`, [q, id])),
+      heads: (index, range, limit) => later(() => select(index, range, 'next', 'heads', limit).map((row) => this.decodeRow(row))),
+      delete: (id) => later(() => {
+        conn.run(`DELETE FROM ${JOBS_TABLE} WHERE queue = ? AND id = ?`, [q, id]);
+        if (MULTI_INDEXES.length > 0) conn.run(`DELETE FROM ${MULTI_TABLE} WHERE queue = ? AND id = ?`, [q, id]);
+      }),
       getMeta: <T>(key: string) => later(() => {
         const row = conn.all(`SELECT value FROM ${KV_TABLE} WHERE queue = ? AND key = ?`, [q, key])[0];
         return (row ? codec.decode(row.value as Encoded) : undefined) as T | undefined;
@@ -183,15 +206,18 @@ export class SqliteEngine implements Engine {
         conn.run(`INSERT INTO ${KV_TABLE} (queue, key, value) VALUES (?, ?, ?) ON CONFLICT (queue, key) DO UPDATE SET value = excluded.value`, [q, key, asBlob(codec.encode(value))]);
       }),
       first: (index, range, direction = 'next') => later(() => {
-        const row = select(index, range, direction, entryCols(index), 1)[0];
+        const row = select(index, range, direction, 'entries', 1)[0];
         return row && { key: keyOf(SQL_INDEX[index], row), id: row.id as string };
       }),
-      entries: (index, range, direction, limit) => later(() => (limit <= 0 ? [] : select(index, range, direction, entryCols(index), limit).map((row) => ({ key: keyOf(SQL_INDEX[index], row) as Key, id: row.id as string })))),
-      ids: (index, range, direction, limit) => later(() => (limit <= 0 ? [] : select(index, range, direction, 'id', limit).map((row) => row.id as string))),
+      entries: (index, range, direction, limit) => later(() => (limit <= 0 ? [] : select(index, range, direction, 'entries', limit).map((row) => ({ key: keyOf(SQL_INDEX[index], row) as Key, id: row.id as string })))),
+      ids: (index, range, direction, limit) => later(() => (limit <= 0 ? [] : select(index, range, direction, 'ids', limit).map((row) => row.id as string))),
       count: (index, range) => later(() => {
         const idx = SQL_INDEX[index];
         const where = rangeWhere(idx, range);
-        return Number(conn.all(`SELECT count(*) AS n FROM ${JOBS_TABLE} WHERE queue = ? AND ${where.sql}`, [q, ...where.params])[0]?.n ?? 0);
+        const sql = idx.multiEntry
+          ? `SELECT count(*) AS n FROM ${MULTI_TABLE} m WHERE m.queue = ? AND m.idx = ? AND ${where.sql}`
+          : `SELECT count(*) AS n FROM ${JOBS_TABLE} WHERE queue = ? AND ${where.sql}`;
+        return Number(conn.all(sql, idx.multiEntry ? [q, index, ...where.params] : [q, ...where.params])[0]?.n ?? 0);
       }),
     };
   }

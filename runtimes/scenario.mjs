@@ -59,7 +59,7 @@ switch (role) {
   case 'both': {
     // Adds `n` jobs, runs jobs (its own and the other process's) until `total` completed.
     const [n, total, tag] = [Number(args[0]), Number(args[1]), args[2]];
-    const runner = run(total, 2, 10, tag);
+    const runner = run(total, 2, 25, tag);
     for (let i = 0; i < n; i += 5) await queue.addBulk(Array.from({ length: 5 }, (_, k) => ({ name: 'work', data: { i: i + k, tag } })));
     await runner;
     break;

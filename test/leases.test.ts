@@ -376,95 +376,85 @@ describe.each(STORAGES)('leases, fencing and reclaim (%s storage)', (storage) =>
       expect(locks.heldNames()).toEqual([]);
     });
 
-<<<<<<< HEAD
-    it('a runner whose lock the browser let go behind its back gives its attempts up and starts again under a new lock', async () => {
-      // WebKit restores a page from the back/forward cache without the locks its code still
-      // awaits: other tabs then see the runner dead and take its jobs over.
-      const locks = fakeLocks();
-      const t = await openTest<Jobs>(storage, { environment: { locks, onSuspend: () => () => {} } });
-      const signals: AbortSignal[] = [];
-      const started = deferred();
-      const runner = startWorkers(t.queue, {
-        gracePeriod: 0,
-        handlers: {
-          work: async (_n, ctx) => {
-            signals.push(ctx.signal);
-            if (ctx.attempt > 1) return ctx.attempt;
-            started.resolve();
-            return new Promise<number>(() => {}); // runs until cut off
-          },
-        },
-      });
-      const job = await t.queue.add('work', 1);
-      await started.promise;
-      const [before] = locks.heldNames();
-      locks.drop(`jobrail:${t.name}:runner:`);
-      const done = t.queue.waitFor(job.id);
-      t.clock.advance(1000); // the runner reads the lock table every second
-      expect(await done).toBe(2);
-      expect(signals[0]?.aborted).toBe(true);
-      expect(locks.heldNames()).toHaveLength(1);
-      expect(locks.heldNames()[0]).not.toBe(before);
-      await runner.stop();
-      expect(locks.heldNames()).toEqual([]);
-      expect(await t.queue.get(job.id)).toMatchObject({ state: 'completed', attempts: 2, result: 2 });
-    });
-
-    it('a page frozen or put in the back/forward cache lets its lock and jobs go at once; back, it runs jobs again under a new lock', async () => {
-      const locks = fakeLocks();
-      let lifecycle: ((suspended: boolean) => void) | undefined;
-      const onSuspend = (listener: (suspended: boolean) => void) => {
-        lifecycle = listener;
-        return () => {
-          lifecycle = undefined;
-        };
-      };
-      const t = await openTest<Jobs>(storage, { environment: { locks, onSuspend } });
-      const tabB = await t.another({ environment: { locks, onSuspend: () => () => {} } });
-      const started = deferred();
-      const runnerA = startWorkers(t.queue, {
-        gracePeriod: 0,
-        handlers: {
-          work: async (n, ctx) => {
-            if (n === 1 && ctx.attempt === 1) {
-              started.resolve();
-              return new Promise<string>(() => {});
-            }
-            return `A:${String(ctx.attempt)}`;
-          },
-        },
-      });
-      const job = await t.queue.add('work', 1);
-      await started.promise;
-      const before = locks.heldNames();
-      lifecycle?.(true); // pagehide (persisted) or freeze
-      await new Promise((resolve) => setImmediate(resolve)); // the lock manager's callbacks
-      expect(locks.heldNames()).toEqual([]);
-      t.clock.advance(1);
-      const runnerB = startWorkers(tabB, { handlers: { work: (_n, ctx) => `B:${String(ctx.attempt)}` } });
-      expect(await tabB.waitFor(job.id)).toBe('B:2');
-      lifecycle?.(false); // pageshow (persisted) or resume
-      await runnerB.stop();
-      const next = await t.queue.add('work', 2);
-      expect(await t.queue.waitFor(next.id)).toBe('A:1');
-      expect(locks.heldNames()).toHaveLength(1);
-      expect(before).not.toContain(locks.heldNames()[0]);
-      await runnerA.stop();
-      expect(lifecycle).toBeUndefined(); // stop unsubscribes
-      expect(locks.heldNames()).toEqual([]);
-    });
-
-    it('releases the runner lock when its queue closes', async () => {
-      const locks = fakeLocks();
-      const { queue } = await openTest<Jobs>(storage, { environment: { locks } });
-      const runner = startWorkers(queue, { handlers: { work: (n) => n } });
-      await runner.ready;
-      expect(locks.heldNames()).toHaveLength(1);
-      await queue.close();
-      expect(locks.heldNames()).toEqual([]);
-    });
-=======
+    // Web Locks tests: a runner on a SQLite store takes none (see above).
     if (storage !== 'sqlite') {
+      it('a runner whose lock the browser let go behind its back gives its attempts up and starts again under a new lock', async () => {
+        // WebKit restores a page from the back/forward cache without the locks its code still
+        // awaits: other tabs then see the runner dead and take its jobs over.
+        const locks = fakeLocks();
+        const t = await openTest<Jobs>(storage, { environment: { locks, onSuspend: () => () => {} } });
+        const signals: AbortSignal[] = [];
+        const started = deferred();
+        const runner = startWorkers(t.queue, {
+          gracePeriod: 0,
+          handlers: {
+            work: async (_n, ctx) => {
+              signals.push(ctx.signal);
+              if (ctx.attempt > 1) return ctx.attempt;
+              started.resolve();
+              return new Promise<number>(() => {}); // runs until cut off
+            },
+          },
+        });
+        const job = await t.queue.add('work', 1);
+        await started.promise;
+        const [before] = locks.heldNames();
+        locks.drop(`jobrail:${t.name}:runner:`);
+        const done = t.queue.waitFor(job.id);
+        t.clock.advance(1000); // the runner reads the lock table every second
+        expect(await done).toBe(2);
+        expect(signals[0]?.aborted).toBe(true);
+        expect(locks.heldNames()).toHaveLength(1);
+        expect(locks.heldNames()[0]).not.toBe(before);
+        await runner.stop();
+        expect(locks.heldNames()).toEqual([]);
+        expect(await t.queue.get(job.id)).toMatchObject({ state: 'completed', attempts: 2, result: 2 });
+      });
+
+      it('a page frozen or put in the back/forward cache lets its lock and jobs go at once; back, it runs jobs again under a new lock', async () => {
+        const locks = fakeLocks();
+        let lifecycle: ((suspended: boolean) => void) | undefined;
+        const onSuspend = (listener: (suspended: boolean) => void) => {
+          lifecycle = listener;
+          return () => {
+            lifecycle = undefined;
+          };
+        };
+        const t = await openTest<Jobs>(storage, { environment: { locks, onSuspend } });
+        const tabB = await t.another({ environment: { locks, onSuspend: () => () => {} } });
+        const started = deferred();
+        const runnerA = startWorkers(t.queue, {
+          gracePeriod: 0,
+          handlers: {
+            work: async (n, ctx) => {
+              if (n === 1 && ctx.attempt === 1) {
+                started.resolve();
+                return new Promise<string>(() => {});
+              }
+              return `A:${String(ctx.attempt)}`;
+            },
+          },
+        });
+        const job = await t.queue.add('work', 1);
+        await started.promise;
+        const before = locks.heldNames();
+        lifecycle?.(true); // pagehide (persisted) or freeze
+        await new Promise((resolve) => setImmediate(resolve)); // the lock manager's callbacks
+        expect(locks.heldNames()).toEqual([]);
+        t.clock.advance(1);
+        const runnerB = startWorkers(tabB, { handlers: { work: (_n, ctx) => `B:${String(ctx.attempt)}` } });
+        expect(await tabB.waitFor(job.id)).toBe('B:2');
+        lifecycle?.(false); // pageshow (persisted) or resume
+        await runnerB.stop();
+        const next = await t.queue.add('work', 2);
+        expect(await t.queue.waitFor(next.id)).toBe('A:1');
+        expect(locks.heldNames()).toHaveLength(1);
+        expect(before).not.toContain(locks.heldNames()[0]);
+        await runnerA.stop();
+        expect(lifecycle).toBeUndefined(); // stop unsubscribes
+        expect(locks.heldNames()).toEqual([]);
+      });
+
       it('releases the runner lock when its queue closes', async () => {
         const locks = fakeLocks();
         const { queue } = await openTest<Jobs>(storage, { environment: { locks } });
@@ -475,6 +465,5 @@ describe.each(STORAGES)('leases, fencing and reclaim (%s storage)', (storage) =>
         expect(locks.heldNames()).toEqual([]);
       });
     }
->>>>>>> f2cde04 (SQLite contract tests under Node 22 (npm run test:sqlite:contract), runtime tests in Node 22, Bun, Deno and workerd (runtimes/), codec through process.getBuiltinModule)
   });
 });

@@ -139,7 +139,7 @@ export interface Queue<M extends JobMap = JobMap> {
   on(event: JobEventName, listener: (job: JobOf<M>) => void): () => void;
   /** `drained`: a runner found nothing ready and nothing running in any tab. `paused` / `resumed`: `pause()` / `resume()` was called in some tab. */
   on(event: 'drained' | 'paused' | 'resumed', listener: () => void): () => void;
-  /** `changed`: `retry`, `retryFailed` or `clean` changed jobs without a per-job event; read the queue again. */
+  /** `changed`: `retry`, `retryFailed`, `clean` or an add that replaced jobs (`onDuplicate: 'replace'`) changed jobs without a per-job event; read the queue again. */
   on(event: 'changed', listener: (change: QueueChange) => void): () => void;
   /**
    * Asks the browser to keep this origin's storage, so it does not evict the queue's jobs
@@ -304,17 +304,17 @@ class JobQueue<M extends JobMap> implements Queue<M> {
 
   private announce(inserted: Inserted[], backoffFns: (BackoffFunction | undefined)[]): void {
     // `added` also wakes idle runners in every tab: no separate wake message.
-    let replaced = false;
+    let replaced = 0;
     inserted.forEach(({ job, created, failed }, i) => {
       const fn = backoffFns[i];
       if ((created || inserted[i]?.replaced) && fn && fn !== this[INTERNALS].defaultBackoffFn) this[INTERNALS].backoffFns.set(job.id, fn);
       if (created) this.hub.emit({ kind: 'job', event: 'added', job: toJob(job) });
       for (const rec of failed ?? []) this.hub.emit({ kind: 'job', event: 'failed', job: toJob(rec) });
-      if (inserted[i]?.replaced) replaced = true;
+      if (inserted[i]?.replaced) replaced += 1;
     });
     // A replaced job may run sooner now (a debounce moved): runners and dashboards look again.
-    if (replaced) {
-      this.hub.emit({ kind: 'changed' });
+    if (replaced > 0) {
+      this.hub.emit({ kind: 'changed', change: { action: 'replace', count: replaced } });
       this.hub.emit({ kind: 'wake' });
     }
   }

@@ -211,11 +211,12 @@ export type QueueEventName = JobEventName | 'drained' | 'paused' | 'resumed' | '
 
 /**
  * Detail of the `changed` event: a call changed jobs without a per-job event (`retry`,
- * `retryFailed`, `clean`), so a view of the queue should read it again.
+ * `retryFailed`, `clean`, or `add`/`addBulk` replacing jobs with `onDuplicate: 'replace'`),
+ * so a view of the queue should read it again.
  */
 export interface QueueChange {
-  /** The queue method that made the change. */
-  readonly action: 'retry' | 'retryFailed' | 'clean';
+  /** The queue method that made the change (`'replace'`: an add that replaced stored jobs). */
+  readonly action: 'retry' | 'retryFailed' | 'clean' | 'replace';
   /** How many jobs it changed (at least 1: calls that change nothing send no event). */
   readonly count: number;
 }

@@ -191,6 +191,16 @@ describe.each(STORAGES)('two queue objects of one name, like two tabs (%s storag
     ]);
   });
 
+  it("calls changed listeners in every tab with action 'replace' when an add replaces a waiting job", async () => {
+    const { a, b } = await twoTabs(storage);
+    const first = await a.add('work', 1, { idempotencyKey: 'draft', onDuplicate: 'replace' });
+    const change = new Promise<QueueChange>((resolve) => a.on('changed', resolve));
+    const second = await b.add('work', 2, { idempotencyKey: 'draft', onDuplicate: 'replace' });
+    expect(second.id).toBe(first.id);
+    expect(await change).toEqual({ action: 'replace', count: 1 });
+    expect((await a.get(first.id))?.data).toBe(2);
+  });
+
   it('counts the runners of the queue from either tab, and none once they stop', async () => {
     const { a, b } = await twoTabs(storage);
     expect(await b.runners()).toBe(0);

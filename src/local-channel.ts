@@ -16,6 +16,8 @@ export class LocalChannel {
 
   postMessage(message: unknown): void {
     if (this.closed) return;
+    // Alone on the channel (one queue object): nobody to copy the message for.
+    if ((channels.get(this.name)?.size ?? 0) < 2) return;
     const copy = structuredClone(message);
     for (const other of channels.get(this.name) ?? []) {
       if (other === this) continue;

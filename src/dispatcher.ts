@@ -29,6 +29,15 @@ function report(error: unknown): void {
   else console.error(error);
 }
 
+/**
+ * Fair share for background tabs: a runner in a hidden tab waits this long before each claim
+ * pass, which the browser stretches to its background timer throttle (about 1 s in Firefox),
+ * and never claims in the transaction that settles its own jobs. The global `concurrency`
+ * then goes to the visible tabs first, whose timers, handlers and settles run at full speed;
+ * a hidden tab alone still runs everything, one pass per throttled tick.
+ */
+const HIDDEN_CLAIM_DELAY_MS = 250;
+
 /** How often runners look for jobs whose holder died, where Web Locks tell them at once. */
 const RECLAIM_INTERVAL_MS = 1000;
 
@@ -53,6 +62,7 @@ export class Dispatcher {
   private expiryAt = Infinity;
   private busySinceDrained = false;
   private cleanups: (() => void)[] = [];
+  private hiddenTimer: unknown;
   private readonly closer = () => this.stop({ timeout: 0 });
 
   constructor(
@@ -64,7 +74,7 @@ export class Dispatcher {
     const emit = (event: JobEventName, rec: JobRecord) => this.emit(event, rec);
     this.settles = new SettleBatch(q, opts.maxCrashes, {
       inFlight: () => this.flights.size,
-      freeAfter: (settling) => (this.stopping ? 0 : this.opts.concurrency - (this.flights.size - settling)),
+      freeAfter: (settling) => (this.stopping || this.q.env.isHidden() ? 0 : this.opts.concurrency - (this.flights.size - settling)),
       claimRequest: () => this.claimRequest(),
       token: this.token,
       claimed: (res) => this.claimed(res),
@@ -92,6 +102,8 @@ export class Dispatcher {
     this.cleanups.push(this.q.hub.subscribe((msg) => this.onMessage(msg)));
     // Back online: run what waited. Gone offline: a pass finds what now waits (see fill).
     this.cleanups.push(this.q.env.onOnlineChange(() => this.wake()));
+    // Shown again: claim now instead of at the next throttled tick.
+    this.cleanups.push(this.q.env.onVisibilityChange(() => this.wake()));
     if (this.opts.schedules !== false) this.cleanups.push(startSchedulerWhenNeeded(this.q));
     await this.reclaim();
     await this.expire();
@@ -109,8 +121,25 @@ export class Dispatcher {
     }
   }
 
-  /** Runs the claim loop now, or once more after the current pass. */
+  /** Runs the claim loop now, or once more after the current pass; in a hidden tab, a moment later. */
   wake(): void {
+    if (this.stopping) return;
+    const { env } = this.q;
+    if (env.isHidden()) {
+      this.hiddenTimer ??= env.setTimeout(() => {
+        this.hiddenTimer = undefined;
+        this.pumpNow();
+      }, HIDDEN_CLAIM_DELAY_MS);
+      return;
+    }
+    if (this.hiddenTimer !== undefined) {
+      env.clearTimeout(this.hiddenTimer);
+      this.hiddenTimer = undefined;
+    }
+    this.pumpNow();
+  }
+
+  private pumpNow(): void {
     if (this.stopping) return;
     if (this.pumping) {
       this.again = true;
@@ -286,6 +315,7 @@ export class Dispatcher {
       if (this.dueTimer !== undefined) env.clearTimeout(this.dueTimer);
       if (this.reclaimTimer !== undefined) env.clearTimeout(this.reclaimTimer);
       if (this.expiryTimer !== undefined) env.clearTimeout(this.expiryTimer);
+      if (this.hiddenTimer !== undefined) env.clearTimeout(this.hiddenTimer);
       const abandon = () => this.flights.abandonAll();
       const timeout = options.timeout ?? Infinity;
       let timer: unknown;

@@ -25,6 +25,19 @@ export interface Environment {
    * `listener(false)` when it comes back; returns the unsubscribe.
    */
   onSuspend(listener: (suspended: boolean) => void): () => void;
+  /** Whether the page is hidden now (a background tab: the browser throttles its timers). */
+  isHidden(): boolean;
+  /** Calls `listener` whenever the page is shown or hidden; returns the unsubscribe. */
+  onVisibilityChange(listener: () => void): () => void;
+}
+
+const pageDocument = (): Document | undefined => (globalThis as { document?: Document }).document;
+
+function browserVisibilityChange(listener: () => void): () => void {
+  const doc = pageDocument();
+  if (!doc) return () => {};
+  doc.addEventListener('visibilitychange', listener);
+  return () => doc.removeEventListener('visibilitychange', listener);
 }
 
 /**
@@ -80,6 +93,8 @@ function defaultEnvironment(): Environment {
     channel: (name) => (typeof BroadcastChannel === 'function' ? new BroadcastChannel(name) : undefined),
     storage: browserStorageManager(),
     onSuspend: browserSuspend,
+    isHidden: () => pageDocument()?.visibilityState === 'hidden',
+    onVisibilityChange: browserVisibilityChange,
   };
 }
 

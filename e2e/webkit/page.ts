@@ -293,6 +293,11 @@ export class WdPage {
     }
   }
 
+  /** 'load' (the only state the specs wait for): the document has finished loading. */
+  async waitForLoadState(_state: 'load' = 'load', options: { timeout?: number } = {}): Promise<void> {
+    await this.waitForFunction(() => document.readyState === 'complete', undefined, options);
+  }
+
   async waitForTimeout(ms: number): Promise<void> {
     await new Promise((r) => setTimeout(r, ms));
   }

@@ -70,7 +70,8 @@ const options = {
   moduleResolution: ts.ModuleResolutionKind.Bundler,
   lib: ['lib.es2022.d.ts', 'lib.dom.d.ts', 'lib.dom.iterable.d.ts'],
   jsx: ts.JsxEmit.ReactJSX,
-  types: [],
+  // Node's types, so samples for Node, Bun or Deno can import `node:` modules (browser samples see a few extra globals).
+  types: ['node'],
   skipLibCheck: false,
   isolatedModules: true,
   verbatimModuleSyntax: true,

@@ -103,16 +103,50 @@ const sameIds = (a: readonly string[] | undefined, b: readonly string[] | undefi
 };
 
 /**
+ * The enqueue counter as this tab last wrote or read it, per engine (queue object). An add
+ * writes with it instead of reading the counter first, and checks it in the same round trip.
+ */
+const lastSeq = new WeakMap<Engine, number>();
+
+/** The counter moved since this tab last saw it (another tab added): nothing was written. */
+class StaleCounter extends Error {}
+
+/**
  * Inserts drafts in one strict transaction: all or nothing. A draft whose idempotency key a
  * stored job holds creates nothing and yields that job (with `onDuplicate: 'replace'`, see
  * `replaceHeld`); transactions on one store are serialised by IndexedDB, so two tabs adding
  * one key at once create one job, and a claim in another tab sees the job before or after a
  * replace, never between.
  */
-export function insertJobs(engine: Engine, drafts: Draft[]): Promise<Inserted[]> {
+export async function insertJobs(engine: Engine, drafts: Draft[], options: { guess?: boolean } = {}): Promise<Inserted[]> {
   checkDependencyIndexes(drafts);
+  // Only plain drafts: a key, a dependency or a replace reads the store anyway, and a write
+  // under a stale guess must not be able to change what those reads decide.
+  const plain = drafts.every((d) => d.idempotencyKey === undefined && d.plan === undefined);
+  const guess = options.guess === true && plain ? lastSeq.get(engine) : undefined;
+  if (guess !== undefined) {
+    try {
+      return await insertWith(engine, drafts, guess);
+    } catch (error) {
+      if (!(error instanceof StaleCounter)) throw error;
+    }
+  }
+  return insertWith(engine, drafts, undefined);
+}
+
+/**
+ * The insert of `insertJobs`. With `guess` (a transaction of its own, not one joined), the
+ * jobs are written under the counter this tab last saw, and the counter's read is issued in
+ * the same round trip; if another tab moved it meanwhile, throwing rolls the transaction back
+ * and `insertJobs` runs it again reading the counter first. One round trip per add instead of
+ * two, in the common case.
+ */
+function insertWith(engine: Engine, drafts: Draft[], guess: number | undefined): Promise<Inserted[]> {
   return engine.write(async (tx) => {
-    let seq = (await tx.getMeta<number>('seq')) ?? 0;
+    const stored = tx.getMeta<number>('seq');
+    // Awaited below; a failure meanwhile is reported there, not as an unhandled rejection.
+    stored.catch(() => undefined);
+    let seq = guess ?? (await stored) ?? 0;
     const out: Inserted[] = [];
     const batchKeys = new Map<string, JobRecord>();
     const writes = new Writes();
@@ -201,7 +235,11 @@ export function insertJobs(engine: Engine, drafts: Draft[]): Promise<Inserted[]>
       out.push(failed ? { job: rec, created: true, failed: [rec] } : { job: rec, created: true });
     }
     writes.add(tx.putMeta('seq', seq));
+    // The read ran before the writes (requests run in order): it is the counter they replaced.
+    // A guess that does not match may have overwritten another tab's job: throwing rolls back.
+    if (guess !== undefined && ((await stored) ?? 0) !== guess) throw new StaleCounter();
     await writes.all();
+    lastSeq.set(engine, seq);
     return out;
   }, 'strict');
 }

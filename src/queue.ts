@@ -326,7 +326,7 @@ class JobQueue<M extends JobMap> implements Queue<M> {
     if (index >= 0) {
       throw new TypeError(`Expected \`dependsOn[${String(index)}]\` to be a job id (string), got ${describe(draft.plan?.dependsOn[index])}: the index of an earlier item works only in addBulk`);
     }
-    const inserted = await this.guard(`add job "${String(name)}"`, () => insertJobs(this.engine, [draft]));
+    const inserted = await this.guard(`add job "${String(name)}"`, () => insertJobs(this.engine, [draft], { guess: true }));
     this.announce(inserted, [backoffFn]);
     return toJob((inserted[0] as { job: JobRecord }).job) as JobOf<M, N>;
   }
@@ -340,7 +340,7 @@ class JobQueue<M extends JobMap> implements Queue<M> {
       return this.draft(item.name, item.data, item.options, now);
     });
     if (prepared.length === 0) return [];
-    const inserted = await this.guard('add jobs in bulk', () => insertJobs(this.engine, prepared.map((p) => p.draft)));
+    const inserted = await this.guard('add jobs in bulk', () => insertJobs(this.engine, prepared.map((p) => p.draft), { guess: true }));
     this.announce(inserted, prepared.map((p) => p.backoffFn));
     return inserted.map(({ job }) => toJob(job) as JobOf<M>);
   }

@@ -59,13 +59,35 @@ export function fromWireError(reason: WireError): Error {
   return error;
 }
 
+/** One attempt handed to a worker. */
+export interface RunRequest {
+  runId: number;
+  job: Job;
+  attempt: number;
+  idempotencyKey: string;
+  /** Results of the jobs it depends on, by id. */
+  dependencies?: Record<string, unknown>;
+}
+
+/** How one attempt ended in the worker. */
+export interface RunOutcome {
+  runId: number;
+  result: AttemptResult;
+}
+
 export interface WorkerApi {
   hello(): string;
   /**
    * Takes a Web Lock named `lockName` for the worker's whole life (so the page learns of its
-   * death at once) and registers the progress callback; resolves once the lock is held.
+   * death at once), registers the progress callback and the callback that takes outcomes;
+   * resolves once the lock is held.
    */
-  init(lockName: string | undefined, progress: (runId: number, value: unknown) => Promise<void>): Promise<void>;
-  run(runId: number, job: Job, attempt: number, idempotencyKey: string, dependencies?: Record<string, unknown>): Promise<AttemptResult>;
+  init(lockName: string | undefined, progress: (runId: number, value: unknown) => Promise<void>, outcomes: (batch: RunOutcome[]) => Promise<void>): Promise<void>;
+  /**
+   * Starts attempts: a worker's share of a claimed batch comes in one message, and outcomes
+   * go back through `outcomes` together, all that ended within one task per message, so a
+   * batch costs a message each way rather than one per job.
+   */
+  start(runs: RunRequest[]): void;
   abort(runId: number, reason: WireError): void;
 }

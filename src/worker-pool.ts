@@ -2,7 +2,7 @@ import { proxy, releaseProxy, wrap, type Remote } from 'comlink';
 import { randomToken, type Environment } from './environment.js';
 import { JobrailError, serializeError } from './errors.js';
 import type { Attempt, Executor } from './executor.js';
-import { HANDSHAKE_MS, HELLO, isStartupFailure, toWireError, type AttemptResult, type WorkerApi } from './protocol.js';
+import { HANDSHAKE_MS, HELLO, isStartupFailure, toWireError, type AttemptResult, type RunOutcome, type RunRequest, type WireError, type WorkerApi } from './protocol.js';
 import { loadFailure, reportedFailure } from './worker-startup.js';
 
 export interface PoolOptions {
@@ -37,6 +37,10 @@ class PooledWorker {
   readonly runs = new Map<number, Slot>();
   /** Attempts assigned to it that wait for its handshake. */
   reserved = 0;
+  /** Attempts to send in the next message: all that start in one task go together. */
+  private outbox: { request: RunRequest; failed(result: AttemptResult): void }[] = [];
+  /** Aborts of attempts still in the outbox: sent after them, or the worker would not know the attempt yet. */
+  private readonly lateAborts = new Map<number, WireError>();
   dead = false;
   readonly api: Remote<WorkerApi>;
   readonly started: Promise<void>;
@@ -91,7 +95,11 @@ class PooledWorker {
       if (hello !== HELLO) throw new JobrailError(`The job worker answered ${JSON.stringify(hello)}, not jobrail's worker protocol: it must call serveHandlers() from 'jobrail/worker'`);
       const locks = this.env.locks;
       const lockName = locks ? this.lockName : undefined;
-      await Promise.race([this.api.init(lockName, proxy((runId: number, value: unknown) => this.runs.get(runId)?.progress(value) ?? Promise.resolve())), late, this.startFailed]);
+      const progress = proxy((runId: number, value: unknown) => this.runs.get(runId)?.progress(value) ?? Promise.resolve());
+      const outcomes = proxy(async (batch: RunOutcome[]) => {
+        for (const { runId, result } of batch) this.ended(runId, result);
+      });
+      await Promise.race([this.api.init(lockName, progress, outcomes), late, this.startFailed]);
       if (locks && lockName) {
         this.lockHeld = true;
         // Granted only when the worker's own hold ends: it died (self.close, crash, out of
@@ -105,6 +113,53 @@ class PooledWorker {
       this.answered = true;
       this.env.clearTimeout(timer);
     }
+  }
+
+  /** An attempt's outcome from the worker; late answers of a buried worker are ignored (bury settles its attempts). */
+  private ended(runId: number, result: AttemptResult): void {
+    const slot = this.runs.get(runId);
+    if (!slot) return;
+    this.runs.delete(runId);
+    slot.settle(result);
+  }
+
+  /** Starts an attempt in the worker, in one message with the others started in this task. */
+  send(request: RunRequest, failed: (result: AttemptResult) => void): void {
+    this.outbox.push({ request, failed });
+    if (this.outbox.length === 1) queueMicrotask(() => this.flush());
+  }
+
+  /** Asks the worker to abort an attempt's signal. */
+  abort(runId: number, reason: WireError): void {
+    // A buried worker's proxy is released: calling it would throw.
+    if (this.dead) return;
+    if (this.outbox.some((i) => i.request.runId === runId)) this.lateAborts.set(runId, reason);
+    else void this.api.abort(runId, reason).catch(() => undefined);
+  }
+
+  private flush(): void {
+    const batch = this.outbox.splice(0);
+    const aborts = new Map(this.lateAborts);
+    this.lateAborts.clear();
+    if (this.dead) return; // bury settled its attempts
+    const post = (items: typeof batch) => this.api.start(items.map((i) => i.request));
+    const abortSent = (items: typeof batch) => {
+      for (const { request } of items) {
+        const reason = aborts.get(request.runId);
+        if (reason) void this.api.abort(request.runId, reason).catch(() => undefined);
+      }
+    };
+    post(batch).catch(() => {
+      // One job's data could not be cloned: the others must still run, so send them one by one.
+      for (const item of batch) {
+        if (this.dead) return;
+        post([item]).catch((error: unknown) =>
+          item.failed({ ok: false, error: toWireError(new JobrailError('The attempt could not be sent to its worker (job data must be structured-cloneable)', { cause: error })) }),
+        );
+        abortSent([item]);
+      }
+    });
+    abortSent(batch);
   }
 
   terminate(): void {
@@ -222,16 +277,14 @@ export function workerPool(factory: () => Worker, options: PoolOptions): Executo
             resolve(result);
           },
         };
-        const fromWorker = (result: AttemptResult) => {
-          // Late answers of a buried worker are ignored: bury settles its attempts.
+        const failed = (result: AttemptResult) => {
           if (w.runs.get(runId) !== slot) return;
           w.runs.delete(runId);
           slot.settle(result);
         };
         const onAbort = () => {
           const reason = toWireError(attempt.signal.reason);
-          // A buried worker's proxy is released: calling it would throw.
-          if (!w.dead) void w.api.abort(runId, reason).catch(() => undefined);
+          w.abort(runId, reason);
           graceTimer = env.setTimeout(() => {
             if (w.runs.get(runId) !== slot) return;
             // The handler ignored its signal: only terminating the worker stops it.
@@ -245,9 +298,7 @@ export function workerPool(factory: () => Worker, options: PoolOptions): Executo
         };
         w.runs.set(runId, slot);
         attempt.signal.addEventListener('abort', onAbort, { once: true });
-        w.api.run(runId, attempt.job, attempt.attempt, attempt.idempotencyKey, attempt.dependencies).then(fromWorker, (error: unknown) =>
-          fromWorker({ ok: false, error: toWireError(new JobrailError('The attempt could not be sent to its worker (job data must be structured-cloneable)', { cause: error })) }),
-        );
+        w.send({ runId, job: attempt.job, attempt: attempt.attempt, idempotencyKey: attempt.idempotencyKey, dependencies: attempt.dependencies }, failed);
         if (attempt.signal.aborted) onAbort();
       });
     },

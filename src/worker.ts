@@ -5,8 +5,9 @@
 import { expose } from 'comlink';
 import { callHandler, handlerContext } from './executor.js';
 import { checkHandlers } from './options.js';
-import { serializeError } from './errors.js';
-import { fromWireError, HELLO, STARTUP_FAILED, type StartupFailure, type WorkerApi } from './protocol.js';
+import { nextTask } from './next-task.js';
+import { JobrailError, serializeError } from './errors.js';
+import { fromWireError, HELLO, STARTUP_FAILED, type AttemptResult, type RunOutcome, type RunRequest, type StartupFailure, type WorkerApi } from './protocol.js';
 import type { Handlers, JobMap } from './types.js';
 
 export { JobrailError, PermanentError, TimeoutError, JobFailedError, RetryLaterError, ExpiredError, DependencyError } from './errors.js';
@@ -45,13 +46,49 @@ export function serveHandlers<M extends JobMap = JobMap>(handlers: Handlers<M>, 
   checkHandlers(handlers, 'serveHandlers');
   const controllers = new Map<number, AbortController>();
   let report: (runId: number, value: unknown) => Promise<void> = async () => {};
+  let send: (batch: RunOutcome[]) => Promise<void> = async () => {};
+  // Outcomes wait for the end of the task they arrive in, so attempts that end together
+  // (a batch of short jobs) go back in one message.
+  const ended: RunOutcome[] = [];
+  let flushing = false;
+  const flush = () => {
+    flushing = false;
+    const batch = ended.splice(0);
+    send(batch).catch(() => {
+      // One outcome could not be cloned (a result such as a function): send them one by one,
+      // and in place of one that cannot go, a failure that says why.
+      for (const outcome of batch) {
+        send([outcome]).catch(() =>
+          send([{ runId: outcome.runId, result: { ok: false, error: serializeError(new JobrailError('The result of the handler cannot be sent from the worker: return plain data (structured-cloneable), not functions, DOM nodes or class instances')) } }]),
+        );
+      }
+    });
+  };
+  const end = (outcome: RunOutcome) => {
+    ended.push(outcome);
+    if (flushing) return;
+    flushing = true;
+    void nextTask().then(flush);
+  };
+  const run = async ({ runId, job, attempt, idempotencyKey, dependencies = {} }: RunRequest): Promise<AttemptResult> => {
+    const controller = new AbortController();
+    controllers.set(runId, controller);
+    try {
+      const handler = Object.prototype.hasOwnProperty.call(handlers, job.name) ? (handlers as unknown as Record<string, never>)[job.name] : undefined;
+      const ctx = handlerContext({ job, attempt, signal: controller.signal, idempotencyKey, dependencies, progress: (value) => report(runId, value) });
+      return await callHandler(handler, job.name, job.data, ctx);
+    } finally {
+      controllers.delete(runId);
+    }
+  };
   const api: WorkerApi = {
     hello: () => {
       answered = true;
       return HELLO;
     },
-    async init(lockName, progress) {
+    async init(lockName, progress, outcomes) {
       report = progress;
+      send = outcomes;
       const locks = (globalThis as { navigator?: Navigator }).navigator?.locks;
       if (!lockName || !locks) return;
       await new Promise<void>((held) => {
@@ -62,16 +99,8 @@ export function serveHandlers<M extends JobMap = JobMap>(handlers: Handlers<M>, 
         });
       });
     },
-    async run(runId, job, attempt, idempotencyKey, dependencies = {}) {
-      const controller = new AbortController();
-      controllers.set(runId, controller);
-      try {
-        const handler = Object.prototype.hasOwnProperty.call(handlers, job.name) ? (handlers as unknown as Record<string, never>)[job.name] : undefined;
-        const ctx = handlerContext({ job, attempt, signal: controller.signal, idempotencyKey, dependencies, progress: (value) => report(runId, value) });
-        return await callHandler(handler, job.name, job.data, ctx);
-      } finally {
-        controllers.delete(runId);
-      }
+    start(runs) {
+      for (const request of runs) void run(request).then((result) => end({ runId: request.runId, result }));
     },
     abort(runId, reason) {
       controllers.get(runId)?.abort(fromWireError(reason));

@@ -120,3 +120,24 @@ export async function heapAfterGc(): Promise<number> {
 
 /** A module Web Worker serving the no-op handlers (bench/pages/noop.worker.ts). */
 export const noopWorker = (): Worker => new Worker(new URL('./noop.worker.ts', import.meta.url), { type: 'module', name: 'jobrail-bench-noop' });
+
+/**
+ * Counts IndexedDB transactions the page opens from now until `stop()` (a wrapper around
+ * `IDBDatabase.prototype.transaction`, nothing else patched: it costs a counter per
+ * transaction). Worker handlers open none, so this is every transaction of the run.
+ */
+export function countTransactions(): { stop(): number } {
+  const proto = IDBDatabase.prototype as unknown as { transaction: (...a: unknown[]) => unknown };
+  const orig = proto.transaction;
+  let n = 0;
+  proto.transaction = function (this: IDBDatabase, ...args: unknown[]) {
+    n += 1;
+    return orig.apply(this, args);
+  };
+  return {
+    stop() {
+      proto.transaction = orig;
+      return n;
+    },
+  };
+}

@@ -5,7 +5,8 @@
  * - `txProfile`: counts IndexedDB transactions and requests (by patching IDBDatabase,
  *   IDBObjectStore and IDBIndex for the duration of the run; cursor steps are not counted)
  *   and BroadcastChannel messages, per job, for
- *   `add`, `addBulk` and an in-page run at concurrency 8; with the mean lifetime of each
+ *   `add`, `addBulk`, an in-page run at concurrency 8 and a run in 2 workers × concurrency 8;
+ *   with the mean lifetime of each
  *   kind of transaction.
  * - `variants`: the same operations with jobrail's cross-tab channel switched off
  *   (`environment.channel` → undefined), and raw baselines on jobrail's own schema (its 8
@@ -14,7 +15,7 @@
 import { openQueue, startWorkers, type Queue } from 'jobrail';
 import * as e2e from './e2e.js';
 import * as enqueue from './enqueue.js';
-import { countEvents, deleteDb, done, freshName, headTail, jobrailDb, notes, now, request, seed, type Metrics } from './common.js';
+import { countEvents, deleteDb, done, freshName, headTail, jobrailDb, noopWorker, notes, now, request, seed, type Metrics } from './common.js';
 
 const payload = (i: number) => ({ i, to: `user${String(i)}@example.com` });
 
@@ -190,6 +191,15 @@ export async function txProfile({ jobs }: { jobs: number }): Promise<Metrics> {
     await completed.all;
     await runner.stop();
     take('run8', stopProfile(jobs, 'run c=8'));
+  });
+  await withQueue('diag-workers', async (q) => {
+    await seed(q, jobs, (i) => ({ name: 'noop', data: payload(i) }));
+    const completed = countEvents(q, 'completed', jobs);
+    startProfile();
+    const runner = startWorkers(q, { worker: noopWorker, workers: 2, concurrency: 8 });
+    await completed.all;
+    await runner.stop();
+    take('workers2x8', stopProfile(jobs, 'run 2 workers × c=8'));
   });
   notes.push(...lines);
   return out;

@@ -5,7 +5,7 @@
  */
 import { openQueue, startWorkers } from 'jobrail';
 import PQueue from 'p-queue';
-import { countEvents, deleteDb, freshName, headTail, jobrailDb, noopWorker, now, seed, type Metrics } from './common.js';
+import { countEvents, countTransactions, deleteDb, freshName, headTail, jobrailDb, noopWorker, now, seed, type Metrics } from './common.js';
 import { RawQueue, noop, rawLoop } from './raw.js';
 
 const payload = (i: number) => ({ i });
@@ -17,13 +17,15 @@ export async function jobrail({ jobs, concurrency, workers }: { jobs: number; co
     await seed(queue, jobs, (i) => ({ name: 'noop', data: payload(i) }));
     const started = countEvents(queue, 'active', jobs);
     const completed = countEvents(queue, 'completed', jobs);
+    const transactions = countTransactions();
     const runner = workers
       ? startWorkers(queue, { worker: noopWorker, workers, concurrency })
       : startWorkers(queue, { handlers: { noop: () => undefined }, concurrency });
     const t1 = await completed.all;
     const ms = t1 - started.first();
+    const txPerJob = transactions.stop() / jobs;
     await runner.stop();
-    return { rate: (jobs / ms) * 1000, ms, ...headTail(started.first(), completed.times) };
+    return { rate: (jobs / ms) * 1000, ms, txPerJob, ...headTail(started.first(), completed.times) };
   } finally {
     await queue.close();
     await deleteDb(jobrailDb(name));

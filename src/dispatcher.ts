@@ -73,7 +73,7 @@ export class Dispatcher {
   ) {
     const emit = (event: JobEventName, rec: JobRecord) => this.emit(event, rec);
     this.settles = new SettleBatch(q, opts.maxCrashes, {
-      inFlight: () => this.flights.size,
+      running: () => this.flights.attempting,
       freeAfter: (settling) => (this.stopping || this.q.env.isHidden() ? 0 : this.opts.concurrency - (this.flights.size - settling)),
       claimRequest: () => this.claimRequest(),
       token: this.token,

@@ -40,6 +40,7 @@ export interface FlightHooks {
 
 export class Flights {
   private readonly running = new Map<string, Flight>();
+  private attempts = 0;
 
   constructor(
     private readonly q: QueueInternals,
@@ -51,6 +52,11 @@ export class Flights {
 
   get size(): number {
     return this.running.size;
+  }
+
+  /** Attempts whose handler has not ended yet: in flight, minus those whose outcome is being recorded. */
+  get attempting(): number {
+    return this.attempts;
   }
 
   /** Aborts the attempt of a job that was removed while running. */
@@ -116,6 +122,7 @@ export class Flights {
     }
     if (!this.lease.usesLocks) this.renewLoop(flight, timers);
     let result: AttemptResult;
+    this.attempts += 1;
     try {
       result = await this.executor.run({
         job: toJob(rec),
@@ -127,6 +134,7 @@ export class Flights {
         isolate: rec.crashes > 0,
       });
     } finally {
+      this.attempts -= 1;
       for (const t of timers) env.clearTimeout(t);
       timers.length = 0;
     }

@@ -15,8 +15,8 @@ import type { JobEventName } from './types.js';
 
 /** What the batching needs from the runner's loop. */
 export interface SettleHooks {
-  /** Attempts in flight now (those whose outcome waits here included). */
-  inFlight(): number;
+  /** Attempts whose handler is still running (their outcome is not here yet). */
+  running(): number;
   /** How many slots a batch of `settling` outcomes frees for claiming (0 while stopping). */
   freeAfter(settling: number): number;
   claimRequest(): ClaimRequest;
@@ -27,6 +27,19 @@ export interface SettleHooks {
   /** The queue's error path for failures nobody awaits. */
   report(error: unknown): void;
 }
+
+/**
+ * How long a batch waits for outcomes still on their way. Measured (bench e2e, 1,000 jobs,
+ * 2 workers × concurrency 8, loaded machine): transactions per job 0.37 → 0.31; 4 ms did no
+ * better than 1 ms. Waiting also on later batches (not only the first of a settle loop) cut
+ * them to 0.16 but let one tab refill every slot of the global concurrency, so other tabs
+ * got no jobs (e2e/tabs.spec.ts): not done.
+ */
+const GATHER_MS = 1;
+/** Bounds the wait where task turns are slow or the clock is coarse. */
+const GATHER_TURNS = 32;
+/** Real time, never the injected clock: a fake clock that stands still would never end the wait. */
+const realNow = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
 interface Waiting {
   flight: Flight;
@@ -69,13 +82,18 @@ export class SettleBatch {
   }
 
   /**
-   * Waits for the next task unless every attempt in flight has its outcome waiting. Jobs
-   * claimed together often finish together, a few promise turns or worker replies apart:
-   * gathered, they share one transaction instead of each settling (and refilling its slot)
-   * alone.
+   * Waits while attempts are still running, for one task and then up to `GATHER_MS`. Jobs
+   * claimed together often finish together, a few promise turns or worker replies apart (two
+   * workers each answer for their share of a batch): gathered, they share one transaction
+   * instead of each settling (and refilling its slots) alone. Task turns, not a timer:
+   * timers in background tabs are throttled to one wake-up a second.
    */
-  private gather(): Promise<void> {
-    return this.waiting.length >= this.hooks.inFlight() ? Promise.resolve() : nextTask();
+  private async gather(): Promise<void> {
+    const started = realNow();
+    for (let turn = 0; turn < GATHER_TURNS && this.hooks.running() > 0; turn += 1) {
+      if (turn > 0 && realNow() - started >= GATHER_MS) return;
+      await nextTask();
+    }
   }
 
   /** Writes every outcome waiting now in one transaction; outcomes arriving meanwhile wait for the next. */

@@ -8,6 +8,9 @@ export { JOB_STATES } from './types.js';
 export type {
   Backoff,
   BackoffFunction,
+  BackoffStrategy,
+  BuiltInBackoff,
+  NamedBackoff,
   CleanOptions,
   DataOf,
   Handler,

@@ -6,7 +6,7 @@
 import type { Environment } from './environment.js';
 import type { EventHub } from './events.js';
 import type { Engine } from './store/engine.js';
-import type { BackoffFunction } from './types.js';
+import type { BackoffFunction, BackoffStrategy } from './types.js';
 
 /** What jobrail's runner and dashboard need from a queue; not part of the public API. */
 export interface QueueInternals {
@@ -16,6 +16,8 @@ export interface QueueInternals {
   readonly env: Environment;
   readonly backoffFns: Map<string, BackoffFunction>;
   readonly defaultBackoffFn: BackoffFunction | undefined;
+  /** Named backoff strategies: openQueue's, and those of every runner started on this queue object. */
+  readonly backoffStrategies: Map<string, BackoffStrategy>;
   /** Things to stop when the queue closes (runners). */
   readonly closers: Set<() => Promise<void>>;
   assertOpen(): void;

@@ -1,5 +1,5 @@
-import { DEFAULT_BACKOFF } from './backoff.js';
-import type { Backoff, BackoffFunction, JobOptions, RemoveOnComplete } from './types.js';
+import { DEFAULT_BACKOFF, RESERVED_BACKOFF_TYPES } from './backoff.js';
+import type { Backoff, BackoffFunction, BackoffStrategy, BuiltInBackoff, JobOptions, RemoveOnComplete } from './types.js';
 
 /** Job options as stored with the job: plain data only (a backoff function stays in memory). */
 export interface StoredOptions {
@@ -66,15 +66,41 @@ export function checkHandlers(handlers: unknown, call?: string): void {
   }
 }
 
-function checkBackoff(value: unknown): Backoff {
+/** Names of the backoff strategies an add may name: those registered where it is checked. */
+export type KnownStrategies = { has(name: string): boolean; keys(): Iterable<string> };
+
+const NO_STRATEGIES: KnownStrategies = new Map<string, BackoffStrategy>();
+
+/** Checks a `backoffStrategies` option (of openQueue, startWorkers or the drain): functions by name. */
+export function checkBackoffStrategies(value: unknown): Map<string, BackoffStrategy> {
+  const out = new Map<string, BackoffStrategy>();
+  if (value === undefined) return out;
+  if (!isPlainObject(value)) fail('type', 'backoffStrategies', 'an object of functions by strategy name, e.g. { linear: (attempt) => attempt * 1000 }', value);
+  for (const [name, fn] of Object.entries(value)) {
+    if (RESERVED_BACKOFF_TYPES.includes(name) || name === '') {
+      throw new TypeError(`Backoff strategy name ${describe(name)} is taken: the built-in types are ${RESERVED_BACKOFF_TYPES.join(', ')}. Give the strategy another name`);
+    }
+    if (typeof fn !== 'function') fail('type', `backoffStrategies.${name}`, 'a function (attempt, error, job) => ms', fn);
+    out.set(name, fn as BackoffStrategy);
+  }
+  return out;
+}
+
+function checkBackoff(value: unknown, strategies: KnownStrategies): Backoff {
   if (typeof value === 'function') return value as BackoffFunction;
-  if (!isPlainObject(value)) fail('type', 'backoff', "an object `{ type: 'exponential' | 'fixed', … }` or a function", value);
+  if (!isPlainObject(value)) fail('type', 'backoff', "an object `{ type: 'exponential' | 'fixed' | <a registered strategy>, … }` or a function", value);
+  if (typeof value.type === 'string' && !RESERVED_BACKOFF_TYPES.includes(value.type) && strategies.has(value.type)) {
+    for (const key of Object.keys(value)) {
+      if (key !== 'type' && key !== 'delay') throw new TypeError(`Unknown option \`backoff.${key}\` for the backoff strategy "${value.type}": expected type and delay`);
+    }
+    return value.delay === undefined ? { type: value.type } : { type: value.type, delay: checkNumber('backoff.delay', value.delay) };
+  }
   for (const key of Object.keys(value)) {
     if (!['type', 'delay', 'maxDelay', 'jitter'].includes(key)) throw new TypeError(`Unknown option \`backoff.${key}\`: expected type, delay, maxDelay or jitter`);
   }
   if (value.jitter !== undefined && typeof value.jitter !== 'boolean') fail('type', 'backoff.jitter', 'a boolean', value.jitter);
   if (value.type === 'exponential') {
-    const out: Backoff = { type: 'exponential' };
+    const out: Extract<BuiltInBackoff, { type: 'exponential' }> = { type: 'exponential' };
     if (value.delay !== undefined) out.delay = checkNumber('backoff.delay', value.delay);
     if (value.maxDelay !== undefined) out.maxDelay = checkNumber('backoff.maxDelay', value.maxDelay);
     if (value.jitter !== undefined) out.jitter = value.jitter as boolean;
@@ -82,11 +108,12 @@ function checkBackoff(value: unknown): Backoff {
   }
   if (value.type === 'fixed') {
     if (value.maxDelay !== undefined) throw new TypeError('Unknown option `backoff.maxDelay` for a fixed backoff');
-    const out: Backoff = { type: 'fixed', delay: checkNumber('backoff.delay', value.delay) };
+    const out: Extract<BuiltInBackoff, { type: 'fixed' }> = { type: 'fixed', delay: checkNumber('backoff.delay', value.delay) };
     if (value.jitter !== undefined) out.jitter = value.jitter as boolean;
     return out;
   }
-  return fail('type', 'backoff.type', "'exponential' or 'fixed'", value.type);
+  const names = [...strategies.keys()].map((n) => JSON.stringify(n));
+  return fail('type', 'backoff.type', `'exponential', 'fixed' or a strategy named in \`backoffStrategies\` of openQueue or of a runner of this queue (${names.join(', ') || 'none'})`, value.type);
 }
 
 function checkRemoveOnComplete(value: unknown): RemoveOnComplete {
@@ -100,7 +127,7 @@ function checkRemoveOnComplete(value: unknown): RemoveOnComplete {
 }
 
 /** Refuses unknown keys and bad values of one options object, naming the option. */
-export function checkJobOptions(options: unknown, where = 'options'): JobOptions {
+export function checkJobOptions(options: unknown, where = 'options', strategies: KnownStrategies = NO_STRATEGIES): JobOptions {
   if (options === undefined) return {};
   if (!isPlainObject(options)) fail('type', where, 'an object of job options', options);
   for (const key of Object.keys(options)) {
@@ -127,7 +154,7 @@ export function checkJobOptions(options: unknown, where = 'options'): JobOptions
     }
   }
   if (o.retries !== undefined) out.retries = checkNumber('retries', o.retries, { integer: true });
-  if (o.backoff !== undefined) out.backoff = checkBackoff(o.backoff);
+  if (o.backoff !== undefined) out.backoff = checkBackoff(o.backoff, strategies);
   if (o.timeout !== undefined) out.timeout = checkNumber('timeout', o.timeout, { exclusiveMin: true });
   if (o.idempotencyKey !== undefined) {
     if (typeof o.idempotencyKey !== 'string') fail('type', 'idempotencyKey', 'a non-empty string', o.idempotencyKey);

@@ -7,7 +7,7 @@ import { INTERNALS, type QueueInternals } from './internals.js';
 import { LocalChannel } from './local-channel.js';
 import { countRunners } from './runners.js';
 import { cleanJobs, readPaused, removeJob, retryAllFailed, retryJob, setPaused } from './manage.js';
-import { checkJobName, checkJobOptions, checkNumber, describe, isPlainObject, normalizeJobOptions } from './options.js';
+import { checkBackoffStrategies, checkJobName, checkJobOptions, checkNumber, describe, isPlainObject, normalizeJobOptions } from './options.js';
 import type { ScheduleInfo, ScheduleJobOptions, ScheduleSpec } from './schedule.js';
 import { readStorageStatus, requestPersistence, type StorageStatus } from './persistence.js';
 import type { Engine } from './store/engine.js';
@@ -18,6 +18,7 @@ import { toJob, type JobRecord } from './store/record.js';
 import {
   JOB_STATES,
   type BackoffFunction,
+  type BackoffStrategy,
   type DataOf,
   type ResultOf,
   type CleanOptions,
@@ -165,7 +166,7 @@ export interface Queue<M extends JobMap = JobMap> {
   readonly [INTERNALS]: QueueInternals;
 }
 
-const QUEUE_OPTION_KEYS = new Set(['storage', 'defaults', 'maxDataBytes', 'environment']);
+const QUEUE_OPTION_KEYS = new Set(['storage', 'defaults', 'maxDataBytes', 'environment', 'backoffStrategies']);
 
 /** Memory queues of one name share storage within one runtime, like tabs share IndexedDB. */
 const memoryEngines = new Map<string, { engine: MemoryEngine; refs: number }>();
@@ -176,8 +177,10 @@ function checkQueueName(name: unknown): string {
   return name;
 }
 
-function checkQueueOptions(options: unknown): QueueOptions {
-  if (options === undefined) return {};
+type CheckedQueueOptions = QueueOptions & { strategies: Map<string, BackoffStrategy> };
+
+function checkQueueOptions(options: unknown): CheckedQueueOptions {
+  if (options === undefined) return { strategies: new Map() };
   if (!isPlainObject(options)) throw new TypeError(`Expected \`options\` of openQueue to be an object, got ${describe(options)}`);
   for (const key of Object.keys(options)) {
     if (!QUEUE_OPTION_KEYS.has(key)) throw new TypeError(`Unknown queue option \`${key}\`: expected one of ${[...QUEUE_OPTION_KEYS].join(', ')}`);
@@ -188,7 +191,8 @@ function checkQueueOptions(options: unknown): QueueOptions {
   }
   if (o.maxDataBytes !== undefined) checkNumber('maxDataBytes', o.maxDataBytes, { integer: true, min: 1 });
   if (o.environment !== undefined && !isPlainObject(o.environment)) throw new TypeError(`Expected \`environment\` to be an object, got ${describe(o.environment)}`);
-  const defaults = checkJobOptions(o.defaults, 'defaults');
+  const strategies = checkBackoffStrategies(o.backoffStrategies);
+  const defaults = checkJobOptions(o.defaults, 'defaults', strategies);
   if (defaults.idempotencyKey !== undefined) {
     throw new TypeError('`idempotencyKey` cannot be a default: every add would return the same job. Pass it to each add instead');
   }
@@ -201,7 +205,7 @@ function checkQueueOptions(options: unknown): QueueOptions {
   if (defaults.dependsOn !== undefined) {
     throw new TypeError('`dependsOn` cannot be a default: pass it to each add');
   }
-  return { ...o, defaults };
+  return { ...o, defaults, strategies };
 }
 
 /**
@@ -263,7 +267,7 @@ class JobQueue<M extends JobMap> implements Queue<M> {
     private readonly engine: Engine,
     private readonly hub: EventHub,
     private readonly env: Environment,
-    options: QueueOptions,
+    options: CheckedQueueOptions,
     private readonly releaseEngine: () => void,
   ) {
     this.defaults = options.defaults ?? {};
@@ -276,10 +280,16 @@ class JobQueue<M extends JobMap> implements Queue<M> {
       env,
       backoffFns: new Map(),
       defaultBackoffFn: typeof defaultBackoff === 'function' ? defaultBackoff : undefined,
+      backoffStrategies: options.strategies,
       closers: new Set(),
       assertOpen: () => this.assertOpen(),
     };
     hub.subscribe((msg) => this.keepOutcome(msg));
+    // A job's in-memory backoff function is needed until it ends, wherever it ends: another
+    // tab may complete, fail or remove it.
+    hub.subscribe((msg) => {
+      if (msg.kind === 'job' && (msg.event === 'completed' || msg.event === 'failed' || msg.event === 'removed')) this[INTERNALS].backoffFns.delete(msg.job.id);
+    });
   }
 
   private assertOpen(): void {
@@ -297,7 +307,7 @@ class JobQueue<M extends JobMap> implements Queue<M> {
 
   private draft(name: unknown, data: unknown, options: unknown, now: number): { draft: Draft; backoffFn: BackoffFunction | undefined } {
     const jobName = checkJobName(name);
-    const normalized = normalizeJobOptions(this.defaults, checkJobOptions(options), now);
+    const normalized = normalizeJobOptions(this.defaults, checkJobOptions(options, 'options', this[INTERNALS].backoffStrategies), now);
     const size = measureJobData(jobName, data, this.maxDataBytes);
     return { draft: draftJob(this.name, jobName, data, normalized, now, size), backoffFn: normalized.backoffFn };
   }
@@ -530,7 +540,7 @@ class JobQueue<M extends JobMap> implements Queue<M> {
     const now = this.env.now();
     // Schedule code (and croner) is loaded by the first call: most queues have no schedule.
     const { prepareSchedule, toScheduleInfo, upsertSchedule } = await import('./schedule.js');
-    const prepared = await prepareSchedule({ id, spec, name, data, options }, this.defaults, this.maxDataBytes, now);
+    const prepared = await prepareSchedule({ id, spec, name, data, options }, this.defaults, this.maxDataBytes, now, this[INTERNALS].backoffStrategies);
     const rec = await this.guard(`save schedule "${id}"`, () => upsertSchedule(this.engine, prepared, now));
     // Every tab's runners re-read the schedules and re-arm their timers.
     this.hub.emit({ kind: 'changed' });

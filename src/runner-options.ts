@@ -3,8 +3,8 @@
  * (page handlers or a worker pool) and the service-worker drain (`jobrail/sw`). Every default
  * is written once, in {@link RUNNER_DEFAULTS} and {@link DRAIN_DEFAULTS}.
  */
-import { checkHandlers, checkNumber, describe, isPlainObject } from './options.js';
-import type { Handlers, JobMap, QueueOptions } from './types.js';
+import { checkBackoffStrategies, checkHandlers, checkNumber, describe, isPlainObject } from './options.js';
+import type { BackoffStrategy, Handlers, JobMap, QueueOptions } from './types.js';
 
 /** Defaults of `startWorkers` options; the drain shares those it also has. */
 export const RUNNER_DEFAULTS = {
@@ -50,6 +50,14 @@ export interface RunnerOptions<M extends JobMap = JobMap> {
    * then its worker is terminated; on the page, then the attempt fails anyway. @default 1000
    */
   gracePeriod?: number;
+  /**
+   * Named backoff strategies, for jobs added with `backoff: { type: name, delay? }`, e.g.
+   * `{ linear: (attempt) => attempt * 1000 }`. Registered on the queue object for as long as
+   * it is open, so its adds may name them too. Give every runner of the queue (every tab, the
+   * service-worker drain) the same ones: a job naming a strategy its runner does not know
+   * fails at the retry with a JobrailError that says how to register it.
+   */
+  backoffStrategies?: Record<string, BackoffStrategy>;
 }
 
 /** Options of `drainQueue`, `handleSync` and `registerSyncHandler`. */
@@ -75,6 +83,13 @@ export interface DrainOptions<M extends JobMap = JobMap> {
   budget?: number;
   /** Passed to `openQueue` (e.g. `defaults`, or an injected `environment` in tests). */
   queueOptions?: QueueOptions;
+  /**
+   * Named backoff strategies, for jobs added with `backoff: { type: name, delay? }`, e.g.
+   * `{ linear: (attempt) => attempt * 1000 }`: the same ones as the pages' runners (see
+   * `startWorkers`). A job naming a strategy the drain does not know fails at the retry with
+   * a JobrailError that says how to register it.
+   */
+  backoffStrategies?: Record<string, BackoffStrategy>;
 }
 
 /** `startWorkers` options once checked, every default filled in. */
@@ -87,6 +102,7 @@ export interface RunnerConfig {
   limiter: Limiter | undefined;
   leaseMs: number;
   gracePeriod: number;
+  backoffStrategies: Map<string, BackoffStrategy>;
 }
 
 /** Drain options once checked, every default filled in. */
@@ -99,6 +115,7 @@ export interface DrainConfig {
   leaseMs: number;
   budget: number;
   queueOptions: QueueOptions | undefined;
+  backoffStrategies: Map<string, BackoffStrategy>;
 }
 
 function checkLimiter(value: unknown): Limiter | undefined {
@@ -115,7 +132,7 @@ function checkKeys(options: Record<string, unknown>, keys: Set<string>, what: st
   }
 }
 
-const RUNNER_KEYS = new Set(['handlers', 'worker', 'workers', 'concurrency', 'maxCrashes', 'limiter', 'leaseMs', 'gracePeriod']);
+const RUNNER_KEYS = new Set(['handlers', 'worker', 'workers', 'concurrency', 'maxCrashes', 'limiter', 'leaseMs', 'gracePeriod', 'backoffStrategies']);
 
 /** Checks `startWorkers` options; every problem is a TypeError or RangeError naming the option. */
 export function checkRunnerOptions(options: unknown): RunnerConfig {
@@ -140,10 +157,11 @@ export function checkRunnerOptions(options: unknown): RunnerConfig {
     leaseMs: o.leaseMs === undefined ? d.leaseMs : checkNumber('leaseMs', o.leaseMs, { min: 1 }),
     gracePeriod: o.gracePeriod === undefined ? d.gracePeriod : checkNumber('gracePeriod', o.gracePeriod),
     limiter: checkLimiter(o.limiter),
+    backoffStrategies: checkBackoffStrategies(o.backoffStrategies),
   };
 }
 
-const DRAIN_KEYS = new Set(['queue', 'handlers', 'concurrency', 'limiter', 'maxCrashes', 'budget', 'queueOptions']);
+const DRAIN_KEYS = new Set(['queue', 'handlers', 'concurrency', 'limiter', 'maxCrashes', 'budget', 'queueOptions', 'backoffStrategies']);
 
 /** Checks the options of `drainQueue`, `handleSync` and `registerSyncHandler`. */
 export function checkDrainOptions(options: unknown): DrainConfig {
@@ -162,5 +180,6 @@ export function checkDrainOptions(options: unknown): DrainConfig {
     limiter: checkLimiter(o.limiter),
     leaseMs: d.leaseMs,
     queueOptions: o.queueOptions,
+    backoffStrategies: checkBackoffStrategies(o.backoffStrategies),
   };
 }

@@ -1,3 +1,4 @@
+import { registerStrategies } from './backoff.js';
 import { Dispatcher } from './dispatcher.js';
 import { pageExecutor, type Executor } from './executor.js';
 import { RunnerLease } from './lease.js';
@@ -64,6 +65,7 @@ export function startWorkers<M extends JobMap>(queue: Queue<M>, options: RunnerO
   if (!internals) throw new TypeError(`Expected \`queue\` to be a queue from openQueue(), got ${describe(queue)}`);
   internals.assertOpen();
   const o = checkRunnerOptions(options);
+  registerStrategies(internals.backoffStrategies, o.backoffStrategies);
   const env = internals.env;
   const dispatchOptions = { concurrency: o.concurrency, maxCrashes: o.maxCrashes, limiter: o.limiter, leaseMs: o.leaseMs };
   let lease: RunnerLease;

@@ -10,7 +10,7 @@
 import type { Cron } from 'croner';
 import { cronModule, loadCron } from './cron.js';
 import { checkCloneable, draftJob, insertJobs, measureJobData, type Draft } from './enqueue.js';
-import { checkJobName, checkJobOptions, describe, isPlainObject, normalizeJobOptions, type StoredOptions } from './options.js';
+import { checkJobName, checkJobOptions, describe, isPlainObject, normalizeJobOptions, type KnownStrategies, type StoredOptions } from './options.js';
 import type { QueueInternals } from './internals.js';
 import type { Engine, Tx } from './store/engine.js';
 import { SCHEDULES_META_KEY } from './store/schema.js';
@@ -210,8 +210,8 @@ export function checkSpec(spec: unknown, now: number): Timing & { catchUp: Catch
 }
 
 /** Checks the job options of a schedule: those of `add`, less the per-tick ones. */
-export function checkScheduleOptions(options: unknown): ScheduleJobOptions {
-  const checked = checkJobOptions(options, 'options');
+export function checkScheduleOptions(options: unknown, strategies?: KnownStrategies): ScheduleJobOptions {
+  const checked = checkJobOptions(options, 'options', strategies);
   for (const key of ['delay', 'runAt', 'idempotencyKey'] as const) {
     if (checked[key] !== undefined) {
       throw new TypeError(`Job option \`${key}\` cannot be given to schedule(): each tick sets it (a tick's job runs at the tick, with the key schedule:<id>:<tick>). Leave it out. Nothing was written.`);
@@ -223,7 +223,7 @@ export function checkScheduleOptions(options: unknown): ScheduleJobOptions {
     }
   }
   if (typeof checked.backoff === 'function') {
-    throw new TypeError('A backoff function cannot be stored with a schedule: give `backoff` as { type, delay, … }, or set the function in openQueue `defaults`. Nothing was written.');
+    throw new TypeError('A backoff function cannot be stored with a schedule: give `backoff` as { type, delay, … } (a built-in type, or a strategy named in `backoffStrategies`, which works in every tab), or set the function in openQueue `defaults`. Nothing was written.');
   }
   return checked as ScheduleJobOptions;
 }
@@ -237,12 +237,12 @@ export interface ScheduleInput {
 }
 
 /** Validates everything `schedule()` was given, before anything is written. */
-export async function prepareSchedule(input: ScheduleInput, defaults: JobOptions, maxDataBytes: number, now: number): Promise<Omit<ScheduleRecord, 'nextRunAt' | 'createdAt'>> {
+export async function prepareSchedule(input: ScheduleInput, defaults: JobOptions, maxDataBytes: number, now: number, strategies?: KnownStrategies): Promise<Omit<ScheduleRecord, 'nextRunAt' | 'createdAt'>> {
   const id = checkScheduleId(input.id);
   if (isPlainObject(input.spec) && input.spec.cron !== undefined) await loadCron();
   const timing = checkSpec(input.spec, now);
   const name = checkJobName(input.name);
-  const options = checkScheduleOptions(input.options);
+  const options = checkScheduleOptions(input.options, strategies);
   // The template is stored in meta, not as a job: clone it here so a refusal names the schedule's job.
   checkCloneable(name, input.data);
   measureJobData(name, input.data, maxDataBytes);

@@ -147,7 +147,14 @@ export class SettleBatch {
       id,
       lease: flight.lease,
       outcome,
-      ctx: { now: env.now(), random: env.random(), maxCrashes: this.maxCrashes, backoffFn: this.q.backoffFns.get(id) ?? this.q.defaultBackoffFn },
+      ctx: {
+        now: env.now(),
+        random: env.random(),
+        maxCrashes: this.maxCrashes,
+        backoffFn: this.q.backoffFns.get(id) ?? this.q.defaultBackoffFn,
+        strategies: this.q.backoffStrategies,
+        data: flight.rec.data,
+      },
     };
   }
 

@@ -17,6 +17,7 @@
  * Where Background Sync is missing (Firefox, Safari at the time of writing), no `sync` event
  * ever comes: the jobs wait in IndexedDB and run the next time a tab runs the queue online.
  */
+import { registerStrategies } from './backoff.js';
 import { syncTag } from './background-sync.js';
 import { Dispatcher } from './dispatcher.js';
 import { JobrailError } from './errors.js';
@@ -32,7 +33,7 @@ export type { DrainOptions } from './runner-options.js';
 
 export { syncTag } from './background-sync.js';
 export { JobrailError, PermanentError, TimeoutError, JobFailedError, RetryLaterError } from './errors.js';
-export type { DataOf, Handler, HandlerContext, Handlers, Job, JobDef, JobMap, ResultOf } from './types.js';
+export type { BackoffStrategy, DataOf, Handler, HandlerContext, Handlers, Job, JobDef, JobMap, NamedBackoff, ResultOf } from './types.js';
 
 /** What a service worker's `sync` event offers (typed here: the DOM lib lacks SyncEvent). */
 export interface SyncEventLike {
@@ -102,6 +103,12 @@ export async function drainQueue<M extends JobMap = JobMap>(options: DrainOption
   const o = checkDrainOptions(options);
   const queue = await openQueue(o.queue, o.queueOptions);
   const q = queue[INTERNALS];
+  try {
+    registerStrategies(q.backoffStrategies, o.backoffStrategies);
+  } catch (error) {
+    await queue.close();
+    throw error;
+  }
   const { env } = q;
   const deadline = env.now() + o.budget;
   let attempts = 0;

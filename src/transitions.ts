@@ -26,11 +26,11 @@
  * A waiting job that a group, a dependency or a running holder gates (see `isGated`) is in
  * neither the ready nor the due index: claims never walk past it (docs/outbox.md).
  */
-import { backoffDelay } from './backoff.js';
+import { backoffDelay, safeWait } from './backoff.js';
 import type { Outcome } from './outcome.js';
 import { DependencyError, ExpiredError, serializeError } from './errors.js';
-import { isGated, withKeys, type JobRecord } from './store/record.js';
-import type { BackoffFunction, JobEventName, JobState } from './types.js';
+import { isGated, toJob, withKeys, type JobRecord } from './store/record.js';
+import type { BackoffFunction, BackoffStrategy, BuiltInBackoff, JobEventName, JobState, NamedBackoff, SerializedError } from './types.js';
 
 /** True if `rec` is running under `lease`: the only case in which its holder may write it (fencing). */
 export function holds(rec: JobRecord | undefined, lease: string): rec is JobRecord {
@@ -102,6 +102,35 @@ export interface SettleContext {
   maxCrashes: number;
   /** The in-memory backoff function of a job added with one, if this tab knows it. */
   backoffFn: BackoffFunction | undefined;
+  /** The named backoff strategies this runner knows (see `backoffStrategies`). */
+  strategies: ReadonlyMap<string, BackoffStrategy>;
+  /** The job's data, for a strategy (a record read for a transition may lack it). */
+  data?: unknown;
+}
+
+/**
+ * The wait before the next attempt of a job whose attempt failed with `error`, or, when it
+ * cannot be computed here (a strategy this runner does not know, or one that threw), the
+ * error the job fails with.
+ */
+function retryWait(rec: JobRecord, error: SerializedError, ctx: SettleContext): number | SerializedError {
+  const backoff = rec.opts.backoff;
+  if (backoff.type === 'function') return backoffDelay(ctx.backoffFn ?? { type: 'exponential' }, rec.attempts, error, ctx.random);
+  if (backoff.type === 'exponential' || backoff.type === 'fixed') return backoffDelay(backoff as BuiltInBackoff, rec.attempts, error, ctx.random);
+  const named = backoff as NamedBackoff;
+  const strategy = ctx.strategies.get(named.type);
+  const failure = (why: string): SerializedError => ({ name: 'JobrailError', message: `Job ${rec.id} (${rec.name}) failed (${error.message}); no retry: ${why}` });
+  if (strategy === undefined) {
+    return failure(
+      `backoff strategy "${named.type}", which this runner does not know. Register it on every runner, startWorkers(queue, { backoffStrategies: { ${JSON.stringify(named.type)}: (attempt, error, job) => ms } }) and the drain's option, then retry(id)`,
+    );
+  }
+  try {
+    return safeWait(strategy(rec.attempts, error, toJob({ ...rec, data: ctx.data ?? rec.data }), { ...named }));
+  } catch (thrown) {
+    const e = serializeError(thrown);
+    return failure(`its backoff strategy "${named.type}" threw ${e.name}: ${e.message}`);
+  }
 }
 
 /** The lease fields of a job no runner holds. */
@@ -130,8 +159,8 @@ export function applyOutcome(rec: JobRecord, outcome: Outcome, ctx: SettleContex
   if (outcome.permanent || rec.attempts >= rec.maxAttempts) {
     return withKeys({ ...base, state: 'failed', crashes, error, finishedAt: ctx.now });
   }
-  const policy = rec.opts.backoff.type === 'function' ? (ctx.backoffFn ?? { type: 'exponential' as const }) : rec.opts.backoff;
-  const wait = backoffDelay(policy, rec.attempts, error, ctx.random);
+  const wait = retryWait(rec, error, ctx);
+  if (typeof wait !== 'number') return withKeys({ ...base, state: 'failed', crashes, error: wait, finishedAt: ctx.now });
   return withKeys({ ...base, state: 'retrying', crashes, error, runAt: ctx.now + wait, ready: wait <= 0 });
 }
 

@@ -81,8 +81,26 @@ export type JobOf<M extends JobMap, N extends keyof M & string = keyof M & strin
 /** Computes the wait before retry `attempt` (1 for the first retry) from the failure. */
 export type BackoffFunction = (attempt: number, error: SerializedError) => number;
 
-/** How long to wait before each retry. */
-export type Backoff =
+/**
+ * A backoff stored by name: the job keeps `{ type: name, delay? }`, and whichever runner
+ * settles its failure (any tab, a worker pool's page, the service-worker drain) computes the
+ * wait with the strategy registered under that name in `backoffStrategies`.
+ */
+export interface NamedBackoff {
+  /** The name of a strategy in `backoffStrategies` (not `exponential` or `fixed`). */
+  type: string;
+  /** A base delay in ms for the strategy to use as it likes (it receives the whole object). */
+  delay?: number;
+}
+
+/**
+ * A named backoff strategy: the wait in ms before retry `attempt` (1 for the first retry) of
+ * `job`, whose attempt failed with `error`. `backoff` is the job's `{ type, delay? }`.
+ */
+export type BackoffStrategy = (attempt: number, error: SerializedError, job: Job, backoff: NamedBackoff) => number;
+
+/** The built-in backoffs, which every runner knows. */
+export type BuiltInBackoff =
   | {
       type: 'exponential';
       /** Wait before the first retry, in ms. @default 1000 */
@@ -98,8 +116,10 @@ export type Backoff =
       delay: number;
       /** @default false */
       jitter?: boolean;
-    }
-  | BackoffFunction;
+    };
+
+/** How long to wait before each retry. */
+export type Backoff = BuiltInBackoff | NamedBackoff | BackoffFunction;
 
 /** Retention of completed jobs. */
 export type RemoveOnComplete = boolean | { age: number } | { count: number };
@@ -180,6 +200,13 @@ export interface QueueOptions {
   maxDataBytes?: number;
   /** Advanced: clock, timers, randomness, online state and locks, injected for tests. */
   environment?: Partial<import('./environment.js').Environment>;
+  /**
+   * Named backoff strategies, e.g. `{ linear: (attempt) => attempt * 1000 }`, for jobs added
+   * with `backoff: { type: 'linear' }`. An add naming a strategy this queue object does not
+   * know (given here, or to a runner started on it) is refused; runners in other tabs and the
+   * service-worker drain need it in their own `backoffStrategies`.
+   */
+  backoffStrategies?: Record<string, BackoffStrategy>;
 }
 
 /** Filter of `list()`. With a typed queue, `name` must be one of the job map's names. */

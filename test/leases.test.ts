@@ -19,7 +19,7 @@ const request = (owner: string, lease: string, now: number, extra: Partial<Claim
   limiter: undefined,
   ...extra,
 });
-const settleCtx = (now: number) => ({ now, random: 0, maxCrashes: 2, backoffFn: undefined });
+const settleCtx = (now: number) => ({ now, random: 0, maxCrashes: 2, backoffFn: undefined, strategies: new Map() });
 
 describe.each(STORAGES)('leases, fencing and reclaim (%s storage)', (storage) => {
   describe('fencing (claim and settle on the store)', () => {

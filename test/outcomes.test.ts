@@ -13,7 +13,7 @@ function running(attempts: number, options: JobOptions = {}, over: Partial<JobRe
   const draft = draftJob('q', 'work', { x: 1 }, normalizeJobOptions({}, options, T), T);
   return withKeys({ ...draft, id: '7', seq: 7, state: 'processing', attempts, lease: 'L', owner: 'o', leaseUntil: T + 10_000, ...over });
 }
-const ctx = (over: Partial<SettleContext> = {}): SettleContext => ({ now: T + 500, random: 0.5, maxCrashes: 2, backoffFn: undefined, ...over });
+const ctx = (over: Partial<SettleContext> = {}): SettleContext => ({ now: T + 500, random: 0.5, maxCrashes: 2, backoffFn: undefined, strategies: new Map(), ...over });
 const boom = { name: 'Error', message: 'boom' };
 
 describe('how an attempt outcome becomes a state', () => {

@@ -58,11 +58,11 @@ describe.each(STORAGES)('named backoff strategies (%s storage)', (storage) => {
   });
 
   it('fails a job whose runner does not know its strategy at the retry, saying how to register it', async () => {
-    const t = await openTest<Jobs>(storage, { backoffStrategies: { linear } });
-    // Another tab, whose runner was started without the strategy.
-    const other = await openQueue<Jobs>(t.name, { storage, environment: t.clock.env });
-    startWorkers(other, { handlers: failing });
-    const job = await t.queue.add('work', { n: 1 }, { retries: 3, backoff: { type: 'linear' } });
+    // The adding tab knows the strategy; the tab whose runner takes the job does not.
+    const t = await openTest<Jobs>(storage);
+    const adder = await t.another({ backoffStrategies: { linear } });
+    startWorkers(t.queue, { handlers: failing });
+    const job = await adder.add('work', { n: 1 }, { retries: 3, backoff: { type: 'linear' } });
     const error = await t.queue.waitFor(job.id).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(JobrailError);
     const dead = (await t.queue.get(job.id)) as Job;
@@ -70,7 +70,6 @@ describe.each(STORAGES)('named backoff strategies (%s storage)', (storage) => {
     expect(dead.error?.message).toMatch(/still down/);
     expect(dead.error?.message).toMatch(/no retry: backoff strategy "linear", which this runner does not know/);
     expect(dead.error?.message).toMatch(/backoffStrategies: \{ "linear": \(attempt, error, job\) => ms \}/);
-    await other.close();
   });
 
   it('fails the job with the reason when its strategy throws', async () => {

@@ -301,15 +301,21 @@ function plan(cfg) {
       ],
     },
     upgrade: {
-      title: 'first open of a schema version 1 database (upgrade + counts())',
-      cases: cfg.sizes.map((size) => ({
-        id: `n${size}`,
-        label: `${size.toLocaleString('en')} jobs stored by schema version 1`,
-        fn: 'upgrade.run',
-        params: { jobs: size },
-        warm: { jobs: Math.min(size, 1000) },
-        metrics: [{ key: 'ms', unit: 'ms', better: 'lower' }],
-      })),
+      title: 'first open of a database of an older schema version (upgrade + counts())',
+      cases: [
+        [1, 'pending', 'v1', 'pending jobs stored by schema version 1'],
+        [2, 'pending', 'v2', 'pending jobs stored by schema version 2 (all move in version 3)'],
+        [2, 'completed', 'v2done', 'completed jobs stored by schema version 2 (they stay in place)'],
+      ].flatMap(([from, state, tag, what]) =>
+        cfg.sizes.map((size) => ({
+          id: `${tag}n${size}`,
+          label: `${size.toLocaleString('en')} ${what}`,
+          fn: 'upgrade.run',
+          params: { jobs: size, from, state },
+          warm: { jobs: Math.min(size, 1000), from, state },
+          metrics: [{ key: 'ms', unit: 'ms', better: 'lower' }],
+        })),
+      ),
     },
     groups: {
       title: `ordered groups: one claim beside ${cfg.groupJobs.toLocaleString('en')} stored jobs (1,000 groups, 999 busy) vs no groups; e2e of ${cfg.e2eJobs} jobs, each in a group of its own, vs none`,

@@ -16,11 +16,11 @@ async function load(page: Page, queue?: string): Promise<void> {
   await expect(page.locator('#status')).toHaveText('ready', { timeout: 30_000 });
 }
 
-/** Builds the v1 database of a fresh queue and opens it with the current code. */
-async function upgraded(page: Page): Promise<EncodedFixture> {
-  const queue = unique('schema-v1');
+/** Builds the database of an older version for a fresh queue and opens it with the current code. */
+async function upgraded(page: Page, version: 1 | 2): Promise<EncodedFixture> {
+  const queue = unique(`schema-v${String(version)}`);
   await load(page);
-  const fixture = await page.evaluate((name) => up.build(name), queue);
+  const fixture = await page.evaluate(([name, v]) => up.build(name, v), [queue, version] as const);
   await page.evaluate((name) => up.open(name), queue);
   expect(await page.evaluate(() => up.version())).toBe(DB_VERSION);
   return fixture;
@@ -57,27 +57,29 @@ async function runAll(page: Page, fixture: EncodedFixture): Promise<void> {
   }
 }
 
-test.describe('schema version 1 database', () => {
-  onlyIn(['chromium', 'firefox'], "the schema-1 fixture stores a Blob with raw IndexedDB, which WebKit's ephemeral session refuses");
+for (const version of [1, 2] as const) {
+  test.describe(`schema version ${String(version)} database`, () => {
+    onlyIn(['chromium', 'firefox'], `the schema-${String(version)} fixture stores a Blob with raw IndexedDB, which WebKit's ephemeral session refuses`);
 
-  test('keeps every job, data (Blob, Date, Map, 40 KB) included, and runs every waiting one', async ({ page }) => {
-    const fixture = await upgraded(page);
-    expect(fixture.names).toContain('blob');
-    expectKept(fixture, await page.evaluate(() => up.jobs()));
-    await runAll(page, fixture);
+    test('keeps every job, data (Blob, Date, Map, 40 KB) included, and runs every waiting one', async ({ page }) => {
+      const fixture = await upgraded(page, version);
+      expect(fixture.names).toContain('blob');
+      expectKept(fixture, await page.evaluate(() => up.jobs()));
+      await runAll(page, fixture);
+    });
+
+    test('the upgrade persists: after a reload every job is still there, reopening changes nothing, and they run', async ({ page }) => {
+      const fixture = await upgraded(page, version);
+      const jobs = await page.evaluate(() => up.jobs());
+      const raw = await page.evaluate(() => up.raw());
+      expectKept(fixture, jobs);
+      await page.evaluate(() => up.close());
+
+      await load(page, fixture.dbName.slice('jobrail:'.length));
+      expect(await page.evaluate(() => up.version())).toBe(DB_VERSION);
+      expect(await page.evaluate(() => up.jobs())).toEqual(jobs);
+      expect(await page.evaluate(() => up.raw()), 'stored records after reopening').toEqual(raw);
+      await runAll(page, fixture);
+    });
   });
-
-  test('the upgrade persists: after a reload every job is still there, reopening changes nothing, and they run', async ({ page }) => {
-    const fixture = await upgraded(page);
-    const jobs = await page.evaluate(() => up.jobs());
-    const raw = await page.evaluate(() => up.raw());
-    expectKept(fixture, jobs);
-    await page.evaluate(() => up.close());
-
-    await load(page, fixture.dbName.slice('jobrail:'.length));
-    expect(await page.evaluate(() => up.version())).toBe(DB_VERSION);
-    expect(await page.evaluate(() => up.jobs())).toEqual(jobs);
-    expect(await page.evaluate(() => up.raw()), 'stored records after reopening').toEqual(raw);
-    await runAll(page, fixture);
-  });
-});
+}

@@ -1,12 +1,13 @@
 /**
- * Schema upgrades (issue 7): a database exactly as schema version 1 wrote it, opened with the
- * current code, keeps every job and runs every job that was waiting. The fixture is frozen;
- * see test/fixtures/schema-v1.ts.
+ * Schema upgrades (issues 7 and 12): a database exactly as schema version 1 or 2 wrote it,
+ * opened with the current code, keeps every job and runs every job that was waiting. The
+ * fixtures are frozen; see test/fixtures/schema-v1.ts and schema-v2.ts.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { openQueue, startWorkers, type Handlers, type Job, type JobState, type Queue } from '../src/index.js';
 import { DB_VERSION } from '../src/store/schema.js';
 import { buildSchemaV1, type V1Fixture, type V1Job } from './fixtures/schema-v1.js';
+import { buildSchemaV2 } from './fixtures/schema-v2.js';
 import { FakeClock } from './helpers/clock.js';
 import { engineOf, nextDrained, uniqueName } from './helpers/queues.js';
 
@@ -21,13 +22,22 @@ async function open(name: string, clock: FakeClock): Promise<Queue> {
   return queue;
 }
 
-/** Builds the v1 database and opens it with the current code (which upgrades it). */
+/** The fixture of each older version; both build the same jobs, each the way its version stored them. */
+const FIXTURES = [
+  { version: 1, build: async (name: string, now: number): Promise<V1Fixture> => buildSchemaV1(indexedDB, name, now) },
+  // Version 2 kept small data in the record: the fixture says which (`inline`).
+  { version: 2, build: async (name: string, now: number): Promise<V1Fixture> => buildSchemaV2(indexedDB, name, now) },
+] as const;
+
+describe.each(FIXTURES)('a schema version $version database opened with the current code', ({ version, build }) => {
+/** Builds the old database and opens it with the current code (which upgrades it). */
 async function upgradeV1(): Promise<{ fixture: V1Fixture; queue: Queue; clock: FakeClock; name: string }> {
   const clock = new FakeClock();
-  const name = uniqueName('schema-v1');
-  const fixture = await buildSchemaV1(indexedDB, name, clock.now());
+  const name = uniqueName(`schema-v${String(version)}`);
+  const fixture = await build(name, clock.now());
   return { fixture, queue: await open(name, clock), clock, name };
 }
+
 
 /** Reads the database at whatever version it is stored at, without upgrading it. */
 function inspectDb<T>(dbName: string, read: (db: IDBDatabase) => T): Promise<T> {
@@ -67,7 +77,6 @@ async function getKept(queue: Queue, job: V1Job): Promise<Job> {
   return got as Job;
 }
 
-describe('a schema version 1 database opened with the current code', () => {
   it('keeps every job: ids, names, states, data, order, indexes and counts, and is stored at the current version', async () => {
     const { fixture, queue, clock, name } = await upgradeV1();
     expect((await queue.list()).map((j) => j.id), 'ids listed after the upgrade (newest first)').toEqual([...fixture.ids].reverse());
@@ -95,9 +104,10 @@ describe('a schema version 1 database opened with the current code', () => {
     expect(await queue.counts()).toEqual(Object.fromEntries(states.map((s) => [s, fixture.jobs.filter((j) => j.state === s).length])));
     expect(await storedVersion(fixture.dbName)).toBe(DB_VERSION);
     // The upgrade rewrites no job: version 1's records keep their data in `payloads` (read
-    // above through get), while jobs added now keep small data inline.
+    // above through get), version 2's small data stays in the record.
     const heads = await engineOf(queue).read((tx) => Promise.all(fixture.jobs.map((j) => tx.head(j.id))));
-    expect(heads.filter((h) => h?.inline || h?.data !== undefined)).toEqual([]);
+    const inline = (j: V1Job) => version === 2 && (j as V1Job & { inline?: boolean }).inline === true;
+    expect(heads.map((h) => h?.inline === true), 'records with their data inline').toEqual(fixture.jobs.map(inline));
 
     // Opening it again (already current) changes nothing.
     const before = await queue.list();

@@ -100,14 +100,15 @@ describe('records this code did not write', () => {
     const name = unique('foreign');
     const queue = await openQueue<{ ok: number }>(name);
     const good = await queue.add('ok', 1);
-    // Write records as another version or another library might have: straight into the store.
+    // Write records as another version or another library might have: straight into the store
+    // whose ready index claims walk (`active`; a stale entry puts a completed job there too).
     const db = await openDB(`jobrail:${name}`);
     const base = { queue: name, data: undefined, ready: true, crashes: 0 };
-    await db.put('jobs', { ...base, id: 'x1', name: 'ok', state: 'pending', seq: 0, kReady: [0, -100, 0], kState: ['pending', 0] });
-    await db.put('jobs', { ...base, id: 'x2', name: 42, state: 'pending', seq: -1, kReady: [0, -100, -1], kState: ['pending', -1] });
-    await db.put('jobs', { ...base, id: 'x3', name: 'ok', state: 'exploded', seq: -2, priority: 0, attempts: 0, maxAttempts: 1, runAt: 0, createdAt: 0, opts: { backoff: { type: 'fixed', delay: 0 } }, kReady: [0, -100, -2], kState: ['exploded', -2] });
+    await db.put('active', { ...base, id: 'x1', name: 'ok', state: 'pending', seq: 0, kReady: [0, -100, 0], kState: ['pending', 0] });
+    await db.put('active', { ...base, id: 'x2', name: 42, state: 'pending', seq: -1, kReady: [0, -100, -1], kState: ['pending', -1] });
+    await db.put('active', { ...base, id: 'x3', name: 'ok', state: 'exploded', seq: -2, priority: 0, attempts: 0, maxAttempts: 1, runAt: 0, createdAt: 0, opts: { backoff: { type: 'fixed', delay: 0 } }, kReady: [0, -100, -2], kState: ['exploded', -2] });
     // A completed job whose ready entry is stale must not run again.
-    await db.put('jobs', { ...base, id: 'x4', name: 'ok', state: 'completed', seq: -3, priority: 0, attempts: 1, maxAttempts: 1, runAt: 0, createdAt: 0, opts: { backoff: { type: 'fixed', delay: 0 } }, kReady: [0, -100, -3], kState: ['completed', -3] });
+    await db.put('active', { ...base, id: 'x4', name: 'ok', state: 'completed', seq: -3, priority: 0, attempts: 1, maxAttempts: 1, runAt: 0, createdAt: 0, opts: { backoff: { type: 'fixed', delay: 0 } }, kReady: [0, -100, -3], kState: ['completed', -3] });
     db.close();
     const ran: string[] = [];
     const runner = startWorkers(queue, { handlers: { ok: (_d, ctx) => void ran.push(ctx.job.id) }, concurrency: 2 });

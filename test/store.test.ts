@@ -1,3 +1,4 @@
+import { openDB } from 'idb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { draftJob } from '../src/enqueue.js';
 import { JobrailError, openQueue } from '../src/index.js';
@@ -143,6 +144,55 @@ describe.each(STORAGES)('storage engine (%s)', (storage) => {
 });
 
 describe('IndexedDB engine', () => {
+  it('keeps live, delayed and finished jobs in their own stores and moves a job as its state changes (schema 3)', async () => {
+    const name = uniqueName('tiers');
+    const e = new IdbEngine(name);
+    engines.push(e);
+    await e.connect();
+    const where = async () => {
+      const db = await openDB(dbName(name));
+      try {
+        const out: Record<string, string[]> = {};
+        for (const store of ['active', 'delayed', 'jobs'] as const) out[store] = (await db.getAllKeys(store)).map(String).sort();
+        return out;
+      } finally {
+        db.close();
+      }
+    };
+    await e.write(async (tx) => {
+      await tx.put(rec(1));
+      await tx.put(rec(2, { ready: false, runAt: 5000 }));
+      await tx.put(rec(3, { state: 'completed', ready: false, finishedAt: 2000 }));
+      await tx.put(rec(4, { state: 'retrying', ready: false, runAt: 4000 }));
+    }, 'strict');
+    expect(await where()).toEqual({ active: ['1'], delayed: ['2', '4'], jobs: ['3'] });
+    // Claimed, then completed: active → active → jobs.
+    await e.write(async (tx) => tx.putHead(withKeys({ ...((await tx.head('1')) as JobRecord), state: 'processing', ready: false })), 'relaxed');
+    expect(await where()).toEqual({ active: ['1'], delayed: ['2', '4'], jobs: ['3'] });
+    await e.write(async (tx) => tx.putHead(withKeys({ ...((await tx.head('1')) as JobRecord), state: 'completed', finishedAt: 3000 })), 'relaxed');
+    // Written without reading it first in the transaction: still moved, never duplicated.
+    await e.write((tx) => tx.putHead(withKeys({ ...rec(2), ready: true })), 'relaxed');
+    expect(await where()).toEqual({ active: ['2'], delayed: ['4'], jobs: ['1', '3'] });
+    // Reads merge the stores: pending and retrying jobs are in two of them.
+    expect(await e.read((tx) => tx.count('state', prefix('pending')))).toBe(1);
+    expect(await e.read((tx) => tx.entries('state', undefined, 'next', 10))).toEqual([
+      { key: ['completed', 1], id: '1' },
+      { key: ['completed', 3], id: '3' },
+      { key: ['pending', 2], id: '2' },
+      { key: ['retrying', 4], id: '4' },
+    ]);
+    expect(await e.read((tx) => tx.ids('state', undefined, 'prev', 2))).toEqual(['4', '2']);
+    expect((await e.read((tx) => tx.heads('state', undefined, 3))).map((r) => r.id)).toEqual(['1', '3', '2']);
+    expect(await e.read((tx) => tx.first('idempotencyKey'))).toBeUndefined();
+    await e.write((tx) => tx.delete('1'), 'relaxed');
+    await e.write(async (tx) => {
+      await tx.head('4');
+      await tx.delete('4');
+    }, 'relaxed');
+    expect(await where()).toEqual({ active: ['2'], delayed: [], jobs: ['3'] });
+    expect(await e.read((tx) => tx.get('1'))).toBeUndefined();
+  });
+
   it('reopens its connection when the browser closed it under the queue', async () => {
     const e = (await engine('indexeddb')) as IdbEngine;
     await e.write((tx) => tx.put(rec(1)), 'strict');

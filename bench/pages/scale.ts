@@ -12,18 +12,22 @@
  */
 import { openQueue, startWorkers, type Queue } from 'jobrail';
 import { withKeys, type JobRecord } from '../../src/store/record.js';
+import { ACTIVE, JOBS, tierOf } from '../../src/store/schema.js';
 import { countEvents, deleteDb, done, freshName, jobrailDb, now, request, seed, type Metrics } from './common.js';
 
 const FAR = 30 * 24 * 3600 * 1000; // 30 days
 
 const seeded = new Map<number, { name: string; queue: Queue; seedMs: number }>();
 
-/** Marks the first `count` pending jobs (enqueue order) completed, as a finished attempt would. */
+/**
+ * Marks the first `count` pending jobs (enqueue order) completed, as a finished attempt would:
+ * the record moves from the `active` store to `jobs`, where schema version 3 keeps finished jobs.
+ */
 async function completeDirectly(queue: string, count: number): Promise<void> {
   const db = await request(indexedDB.open(jobrailDb(queue)));
   try {
-    const tx = db.transaction('jobs', 'readwrite', { durability: 'relaxed' });
-    const cursorReq = tx.objectStore('jobs').index('state').openCursor(IDBKeyRange.bound(['pending'], ['pending', []]));
+    const tx = db.transaction([ACTIVE, JOBS], 'readwrite', { durability: 'relaxed' });
+    const cursorReq = tx.objectStore(ACTIVE).index('state').openCursor(IDBKeyRange.bound(['pending'], ['pending', []]));
     let moved = 0;
     const at = Date.now();
     cursorReq.onsuccess = () => {
@@ -31,7 +35,10 @@ async function completeDirectly(queue: string, count: number): Promise<void> {
       if (!cursor || moved >= count) return;
       const rec = cursor.value as JobRecord;
       if (rec.state === 'pending' && rec.ready) {
-        cursor.update(withKeys({ ...rec, state: 'completed', ready: false, attempts: 1, updatedAt: at, finishedAt: at, result: null }));
+        const next = withKeys({ ...rec, state: 'completed', ready: false, attempts: 1, updatedAt: at, finishedAt: at, result: null });
+        if (tierOf(next) !== JOBS) throw new Error('a completed job belongs in the jobs store');
+        tx.objectStore(JOBS).put(next);
+        cursor.delete();
         moved += 1;
       }
       cursor.continue();

@@ -91,12 +91,19 @@ function storedState(queue: string, id: string): Promise<string | undefined> {
     const req = indexedDB.open(`jobrail:${queue}`);
     req.onsuccess = () => {
       const db = req.result;
-      const get = db.transaction('jobs').objectStore('jobs').get(id);
-      get.onsuccess = () => {
-        resolve((get.result as { state?: string } | undefined)?.state);
+      // Schema version 3 keeps a job in one of three stores, by tier.
+      const stores = ['active', 'delayed', 'jobs'].filter((s) => db.objectStoreNames.contains(s));
+      const tx = db.transaction(stores);
+      const found: (string | undefined)[] = [];
+      for (const name of stores) {
+        const get = tx.objectStore(name).get(id);
+        get.onsuccess = () => found.push((get.result as { state?: string } | undefined)?.state);
+      }
+      tx.oncomplete = () => {
+        resolve(found.find((state) => state !== undefined));
         db.close();
       };
-      get.onerror = () => {
+      tx.onerror = tx.onabort = () => {
         resolve(undefined);
         db.close();
       };

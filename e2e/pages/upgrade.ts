@@ -5,6 +5,7 @@
  */
 import { openQueue, startWorkers, type Handlers, type Job, type Queue } from 'jobrail';
 import { buildSchemaV1, type V1Fixture, type V1Job } from '../../test/fixtures/schema-v1.js';
+import { buildSchemaV2 } from '../../test/fixtures/schema-v2.js';
 
 /**
  * A value in a form Playwright carries over unchanged and `toEqual` compares strictly:
@@ -19,7 +20,7 @@ export type SeenJob = Omit<Job, 'data'> & { data: Encoded };
 
 export interface UpgradeApi {
   /** Builds the v1 database of `queue` (with a Blob job) at the page's current time. */
-  build(queue: string): Promise<EncodedFixture>;
+  build(queue: string, version?: 1 | 2): Promise<EncodedFixture>;
   open(queue: string): Promise<void>;
   close(): Promise<void>;
   /** Every job, oldest first. */
@@ -69,8 +70,8 @@ async function withDb<T>(fn: (db: IDBDatabase) => Promise<T>): Promise<T> {
 }
 
 const up: UpgradeApi = {
-  async build(name) {
-    const fixture = await buildSchemaV1(indexedDB, name, Date.now(), { blob: true });
+  async build(name, version = 1) {
+    const fixture: V1Fixture = await (version === 1 ? buildSchemaV1 : buildSchemaV2)(indexedDB, name, Date.now(), { blob: true });
     return { ...fixture, jobs: await Promise.all(fixture.jobs.map(async (j) => ({ ...j, data: await encode(j.data) }))) };
   },
   async open(name) {

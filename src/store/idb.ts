@@ -1,17 +1,18 @@
 import { openDB, type IDBPDatabase, type IDBPTransaction } from 'idb';
 import { JobrailError, storageError } from '../errors.js';
-import type { Direction, Engine, Key, Range, Tx } from './engine.js';
+import { compareKeys, type Direction, type Engine, type Key, type Range, type Tx } from './engine.js';
 import type { JobRecord } from './record.js';
-import { DB_VERSION, JOBS, META, PAYLOADS, dbName, type IndexName, type JobrailDB } from './schema.js';
+import { ACTIVE, DB_VERSION, DELAYED, INDEXES, JOBS, JOB_STORES, META, PAYLOADS, dbName, storesOf, tierOf, type IndexName, type JobStore, type JobrailDB } from './schema.js';
 import { upgrade } from './migrations.js';
 
 /** How long an open may stay blocked by another tab's old connection before it fails. */
 const BLOCKED_TIMEOUT_MS = 10_000;
 
-type RwTx = IDBPTransaction<JobrailDB, ('jobs' | 'meta' | 'payloads')[], 'readwrite' | 'readonly'>;
-const STORES = [JOBS, META, PAYLOADS] as const;
+type StoreName = 'jobs' | 'active' | 'delayed' | 'meta' | 'payloads';
+type RwTx = IDBPTransaction<JobrailDB, StoreName[], 'readwrite' | 'readonly'>;
+const STORES: StoreName[] = [ACTIVE, DELAYED, JOBS, META, PAYLOADS];
 
-/** The job record as kept in the jobs store: without its data when that is kept apart. */
+/** The job record as kept in a job store: without its data when that is kept apart. */
 function stored(rec: JobRecord): JobRecord {
   if (rec.inline) return rec;
   const { data: _data, ...head } = rec;
@@ -27,71 +28,132 @@ function toRange(range: Range | undefined): IDBKeyRange | undefined {
   return undefined;
 }
 
+/** The state a range over `state` or `stateName` is confined to, if any. */
+function stateOf(range: Range | undefined): unknown {
+  const lower = range?.lower;
+  const upper = range?.upper;
+  const a = Array.isArray(lower) ? lower[0] : undefined;
+  const b = Array.isArray(upper) ? upper[0] : undefined;
+  return a !== undefined && a === b ? a : undefined;
+}
+
+/** Index key of a record, for merging walks over several stores. */
+const keyOf = (rec: JobRecord, index: IndexName): Key => (rec as unknown as Record<string, Key>)[INDEXES[index].keyPath] as Key;
+
 function ops(tx: RwTx): Tx {
-  const jobs = tx.objectStore(JOBS);
   const meta = tx.objectStore(META);
   const payloads = tx.objectStore(PAYLOADS);
   type Writable<V> = { put(v: V, k?: string): Promise<unknown>; delete(k: string): Promise<void> };
-  const jobsW = jobs as unknown as Writable<JobRecord>;
+  const store = (name: JobStore) => tx.objectStore(name);
+  const writable = (name: JobStore) => tx.objectStore(name) as unknown as Writable<JobRecord>;
   const payloadsW = payloads as unknown as Writable<{ data: unknown }>;
+  /** Where each job read or written in this transaction is stored: a move deletes it there only. */
+  const where = new Map<string, JobStore>();
+  const note = (rec: JobRecord | undefined, from: JobStore) => {
+    if (rec) where.set(rec.id, from);
+    return rec;
+  };
+  /** One record by id, from whichever store holds it: the three reads go out together. */
+  const find = async (id: string): Promise<JobRecord | undefined> => {
+    const found = await Promise.all(JOB_STORES.map((name) => store(name).get(id)));
+    const i = found.findIndex((rec) => rec !== undefined);
+    return i < 0 ? undefined : note(found[i], JOB_STORES[i] as JobStore);
+  };
+  /**
+   * Writes a record to the store its keys say, and deletes it from the store it was in if that
+   * is another one. A record this transaction did not read is deleted from the other stores
+   * (a delete of a missing key costs little in every engine); `fresh` (a new job) skips that.
+   */
+  const place = (rec: JobRecord, fresh: boolean): Promise<unknown> => {
+    const to = tierOf(rec);
+    const from = where.get(rec.id);
+    const put = writable(to).put(stored(rec));
+    const removals = from !== undefined ? (from === to ? [] : [from]) : fresh ? [] : JOB_STORES.filter((name) => name !== to);
+    where.set(rec.id, to);
+    if (removals.length === 0) return put;
+    // If a later request throws on the spot, the earlier ones' rejections (the transaction
+    // aborts) must not go unhandled.
+    put.catch(() => undefined);
+    return Promise.all([put, ...removals.map((name) => writable(name).delete(rec.id))]);
+  };
+  /** A read over one index, in every store that may hold its entries, merged by key. */
+  const storesFor = (index: IndexName, range: Range | undefined) => storesOf(index, index === 'state' || index === 'stateName' ? stateOf(range) : undefined);
+  const walk = async (index: IndexName, range: Range | undefined, direction: Direction, limit: number, from: JobStore): Promise<{ key: Key; id: string }[]> => {
+    const out: { key: Key; id: string }[] = [];
+    if (limit <= 0) return out;
+    let cursor = await store(from).index(index).openKeyCursor(toRange(range), direction);
+    while (cursor && out.length < limit) {
+      out.push({ key: cursor.key as Key, id: cursor.primaryKey });
+      cursor = await cursor.continue();
+    }
+    return out;
+  };
+  const merged = async (index: IndexName, range: Range | undefined, direction: Direction, limit: number): Promise<{ key: Key; id: string }[]> => {
+    const names = storesFor(index, range);
+    const walks = await Promise.all(names.map((name) => walk(index, range, direction, limit, name)));
+    if (walks.length === 1) return walks[0] as { key: Key; id: string }[];
+    const sign = direction === 'next' ? 1 : -1;
+    return walks.flat().sort((a, b) => sign * compareKeys(a.key, b.key)).slice(0, limit);
+  };
   return {
     get: async (id) => {
-      // Both requests at once: one round trip, not two, whichever way the data is kept.
-      const [rec, payload] = await Promise.all([jobs.get(id), payloads.get(id)]);
+      // Every read at once: one round trip, whichever store holds the job and its data.
+      const [rec, payload] = await Promise.all([find(id), payloads.get(id)]);
       if (rec && !rec.inline) rec.data = payload?.data;
       return rec;
     },
-    head: (id) => jobs.get(id),
+    head: (id) => find(id),
     put: async (rec) => {
       if (rec.inline) {
-        await jobsW.put(rec);
+        await place(rec, true);
         return;
       }
-      // Both at once; if the second throws on the spot (a value IndexedDB refuses), the first
-      // one's rejection (the transaction aborts) must not go unhandled.
-      const job = jobsW.put(stored(rec));
+      const job = place(rec, true);
       job.catch(() => undefined);
       await Promise.all([job, payloadsW.put({ data: rec.data }, rec.id)]);
     },
     putHead: async (rec) => {
-      await jobsW.put(stored(rec));
+      await place(rec, false);
     },
-    heads: (index, range, limit) => jobs.index(index).getAll(toRange(range), limit),
+    heads: async (index, range, limit) => {
+      const names = storesFor(index, range);
+      const lists = await Promise.all(names.map(async (name) => (await store(name).index(index).getAll(toRange(range), limit)).map((rec) => note(rec, name) as JobRecord)));
+      if (lists.length === 1) return lists[0] as JobRecord[];
+      return lists
+        .flat()
+        .sort((a, b) => compareKeys(keyOf(a, index), keyOf(b, index)))
+        .slice(0, limit);
+    },
     delete: async (id) => {
       // The payload too, unasked: a request for a missing key costs less than reading the job first.
-      const job = jobsW.delete(id);
-      job.catch(() => undefined);
-      await Promise.all([job, payloadsW.delete(id)]);
+      const from = where.get(id);
+      where.delete(id);
+      const requests = [...(from ? [from] : JOB_STORES).map((name) => writable(name).delete(id)), payloadsW.delete(id)];
+      for (const r of requests) r.catch(() => undefined);
+      await Promise.all(requests);
     },
     getMeta: async <T>(key: string) => (await meta.get(key)) as T | undefined,
     putMeta: async (key, value) => {
       await (meta as unknown as { put(v: unknown, k: string): Promise<unknown> }).put(value, key);
     },
-    first: async (index, range, direction = 'next') => {
-      const cursor = await jobs.index(index).openKeyCursor(toRange(range), direction);
-      return cursor ? { key: cursor.key as never, id: cursor.primaryKey } : undefined;
-    },
-    entries: async (index, range, direction, limit) => {
-      const out: { key: Key; id: string }[] = [];
-      if (limit <= 0) return out;
-      let cursor = await jobs.index(index).openKeyCursor(toRange(range), direction);
-      while (cursor && out.length < limit) {
-        out.push({ key: cursor.key as Key, id: cursor.primaryKey });
-        cursor = await cursor.continue();
-      }
-      return out;
-    },
+    first: async (index, range, direction = 'next') => (await merged(index, range, direction, 1))[0],
+    entries: (index, range, direction, limit) => merged(index, range, direction, limit),
     ids: async (index, range, direction: Direction, limit) => {
+      if (limit <= 0) return [];
+      const names = storesFor(index, range);
+      if (names.length > 1) return (await merged(index, range, direction, limit)).map((e) => e.id);
       const out: string[] = [];
-      if (limit <= 0) return out;
-      let cursor = await jobs.index(index).openKeyCursor(toRange(range), direction);
+      let cursor = await store(names[0] as JobStore).index(index).openKeyCursor(toRange(range), direction);
       while (cursor && out.length < limit) {
         out.push(cursor.primaryKey);
         cursor = await cursor.continue();
       }
       return out;
     },
-    count: (index: IndexName, range) => jobs.index(index).count(toRange(range)),
+    count: async (index: IndexName, range) => {
+      const counts = await Promise.all(storesFor(index, range).map((name) => store(name).index(index).count(toRange(range))));
+      return counts.reduce((a, b) => a + b, 0);
+    },
   };
 }
 
@@ -113,7 +175,16 @@ export class IdbEngine implements Engine {
       let timer: ReturnType<typeof setTimeout> | undefined;
       let gaveUp = false;
       openDB<JobrailDB>(dbName(this.queue), DB_VERSION, {
-        upgrade: (db, oldVersion, _newVersion, tx) => upgrade(db, oldVersion, tx),
+        upgrade: (db, oldVersion, _newVersion, tx) => {
+          // A step that throws aborts the upgrade: the database stays at its old version.
+          upgrade(db, oldVersion, tx).catch(() => {
+            try {
+              tx.abort();
+            } catch {
+              // already aborted
+            }
+          });
+        },
         blocked: () => {
           // Another tab holds an older version open. jobrail tabs step aside at once
           // (`blocking` below); anything else gets a bounded wait, not a hang.

@@ -4,9 +4,17 @@ import { compareKeys, type Direction, type Engine, type Key, type Range, type Tx
 import type { JobRecord } from './record.js';
 import { ACTIVE, DB_VERSION, DELAYED, INDEXES, JOBS, JOB_STORES, META, PAYLOADS, dbName, storesOf, tierOf, type IndexName, type JobStore, type JobrailDB } from './schema.js';
 import { upgrade } from './migrations.js';
+import { BlobBytesNeeded, BlobCodec, hasBlob } from './blobs.js';
+import { isConnectionLoss, sameValue, WriteLog } from './recovery.js';
 
 /** How long an open may stay blocked by another tab's old connection before it fails. */
 const BLOCKED_TIMEOUT_MS = 10_000;
+
+/** New connections one call opens when its connection is lost, before it gives up. */
+const RECONNECTS = 3;
+
+/** Attempts one call makes to store Blobs as bytes (a refusal, then reading new Blobs' bytes). */
+const BLOB_ROUNDS = 4;
 
 type StoreName = 'jobs' | 'active' | 'delayed' | 'meta' | 'payloads';
 type RwTx = IDBPTransaction<JobrailDB, StoreName[], 'readwrite' | 'readonly'>;
@@ -40,7 +48,35 @@ function stateOf(range: Range | undefined): unknown {
 /** Index key of a record, for merging walks over several stores. */
 const keyOf = (rec: JobRecord, index: IndexName): Key => (rec as unknown as Record<string, Key>)[INDEXES[index].keyPath] as Key;
 
-function ops(tx: RwTx): Tx {
+/** What one attempt at a transaction shares with the engine. */
+interface Attempt {
+  codec: BlobCodec;
+  /** false: this browser refuses Blobs in IndexedDB, so they are written as bytes. */
+  nativeBlobs: boolean;
+  /** A value holding a Blob was written natively (so a failure may be the browser refusing it). */
+  wroteBlob: boolean;
+  log: WriteLog | undefined;
+}
+
+/** The marker of a meta value whose Blobs are stored as bytes. */
+const ENCODED_META = '__jobrailEncoded';
+
+function ops(tx: RwTx, at: Attempt): Tx {
+  /** The value to store: Blobs as bytes where the browser refuses them (`encoded` then says so). */
+  const prepare = (value: unknown): { value: unknown; encoded: boolean } => {
+    if (at.nativeBlobs) {
+      if (!at.wroteBlob && hasBlob(value)) at.wroteBlob = true;
+      return { value, encoded: false };
+    }
+    if (!hasBlob(value)) return { value, encoded: false };
+    return { value: at.codec.encode(value), encoded: true };
+  };
+  /** A stored job record as the engine hands it out: Blobs decoded, the marker gone. */
+  const revive = (rec: (JobRecord & { encoded?: 1 }) | undefined): JobRecord | undefined => {
+    if (!rec?.encoded) return rec;
+    const { encoded: _e, ...plain } = at.codec.decode(rec) as JobRecord & { encoded?: 1 };
+    return plain;
+  };
   const meta = tx.objectStore(META);
   const payloads = tx.objectStore(PAYLOADS);
   type Writable<V> = { put(v: V, k?: string): Promise<unknown>; delete(k: string): Promise<void> };
@@ -49,7 +85,8 @@ function ops(tx: RwTx): Tx {
   const payloadsW = payloads as unknown as Writable<{ data: unknown }>;
   /** Where each job read or written in this transaction is stored: a move deletes it there only. */
   const where = new Map<string, JobStore>();
-  const note = (rec: JobRecord | undefined, from: JobStore) => {
+  const note = (raw: JobRecord | undefined, from: JobStore) => {
+    const rec = revive(raw);
     if (rec) where.set(rec.id, from);
     return rec;
   };
@@ -67,7 +104,10 @@ function ops(tx: RwTx): Tx {
   const place = (rec: JobRecord, fresh: boolean): Promise<unknown> => {
     const to = tierOf(rec);
     const from = where.get(rec.id);
-    const put = writable(to).put(stored(rec));
+    const { value, encoded } = prepare(stored(rec));
+    const row = (encoded ? { ...(value as JobRecord), encoded: 1 } : value) as JobRecord;
+    at.log?.jobs.push({ store: to, id: rec.id, value: row as unknown as Record<string, unknown>, fresh });
+    const put = writable(to).put(row);
     const removals = from !== undefined ? (from === to ? [] : [from]) : fresh ? [] : JOB_STORES.filter((name) => name !== to);
     where.set(rec.id, to);
     if (removals.length === 0) return put;
@@ -98,8 +138,8 @@ function ops(tx: RwTx): Tx {
   return {
     get: async (id) => {
       // Every read at once: one round trip, whichever store holds the job and its data.
-      const [rec, payload] = await Promise.all([find(id), payloads.get(id)]);
-      if (rec && !rec.inline) rec.data = payload?.data;
+      const [rec, payload] = await Promise.all([find(id), payloads.get(id) as Promise<{ data: unknown; encoded?: 1 } | undefined>]);
+      if (rec && !rec.inline) rec.data = payload?.encoded ? (at.codec.decode(payload) as { data: unknown }).data : payload?.data;
       return rec;
     },
     head: (id) => find(id),
@@ -110,7 +150,9 @@ function ops(tx: RwTx): Tx {
       }
       const job = place(rec, true);
       job.catch(() => undefined);
-      await Promise.all([job, payloadsW.put({ data: rec.data }, rec.id)]);
+      const { value, encoded } = prepare({ data: rec.data });
+      const row = encoded ? { ...(value as { data: unknown }), encoded: 1 } : (value as { data: unknown });
+      await Promise.all([job, payloadsW.put(row, rec.id)]);
     },
     putHead: async (rec) => {
       await place(rec, false);
@@ -132,9 +174,15 @@ function ops(tx: RwTx): Tx {
       for (const r of requests) r.catch(() => undefined);
       await Promise.all(requests);
     },
-    getMeta: async <T>(key: string) => (await meta.get(key)) as T | undefined,
-    putMeta: async (key, value) => {
-      await (meta as unknown as { put(v: unknown, k: string): Promise<unknown> }).put(value, key);
+    getMeta: async <T>(key: string) => {
+      const value = (await meta.get(key)) as { [ENCODED_META]?: unknown } | undefined;
+      return (value && typeof value === 'object' && ENCODED_META in value ? at.codec.decode(value[ENCODED_META]) : value) as T | undefined;
+    },
+    putMeta: async (key, input) => {
+      const { value, encoded } = prepare(input);
+      const row = encoded ? { [ENCODED_META]: value } : value;
+      at.log?.meta.push({ key, value: row });
+      await (meta as unknown as { put(v: unknown, k: string): Promise<unknown> }).put(row, key);
     },
     first: async (index, range, direction = 'next') => (await merged(index, range, direction, 1))[0],
     entries: (index, range, direction, limit) => merged(index, range, direction, limit),
@@ -165,12 +213,25 @@ export class IdbEngine implements Engine {
   readonly durable = true;
   private db: Promise<IDBPDatabase<JobrailDB>> | undefined;
   private closed = false;
+  /** Connections the browser closed under us (the `close` event). */
+  private readonly lost = new WeakSet<IDBPDatabase<JobrailDB>>();
+  /** The connection `db` resolved to, once it has. */
+  private current: IDBPDatabase<JobrailDB> | undefined;
+  /** Until a write of a Blob fails, Blobs are stored natively. */
+  private nativeBlobs = true;
+  private readonly codec = new BlobCodec();
 
   constructor(private readonly queue: string) {}
+
+  /** Whether this browser stores Blobs in IndexedDB (false after one was refused, e.g. WebKit's private mode). */
+  get storesBlobs(): boolean {
+    return this.nativeBlobs;
+  }
 
   /** Opens (or reopens) the connection. */
   connect(): Promise<IDBPDatabase<JobrailDB>> {
     if (this.closed) return Promise.reject(new JobrailError(`Queue "${this.queue}" is closed: open it again with openQueue()`));
+    let opened: IDBPDatabase<JobrailDB> | undefined;
     this.db ??= new Promise<IDBPDatabase<JobrailDB>>((resolve, reject) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
       let gaveUp = false;
@@ -197,17 +258,27 @@ export class IdbEngine implements Engine {
           // A newer version wants the database: step aside, the next call reopens it.
           void this.db?.then((db) => db.close()).catch(() => undefined);
           this.db = undefined;
+          this.current = undefined;
         },
         terminated: () => {
-          // The browser closed the connection (storage cleared, disk error): reopen on next use.
-          this.db = undefined;
+          // The browser closed the connection (storage cleared, its storage process gone): the
+          // calls under way retry on a new one.
+          if (opened) this.lost.add(opened);
+          if (this.current === opened) {
+            this.db = undefined;
+            this.current = undefined;
+          }
         },
       }).then(
         (db) => {
           clearTimeout(timer);
+          opened = db;
           // Unblocked after we gave up: nobody holds this connection, so close it.
           if (gaveUp) db.close();
-          else resolve(db);
+          else {
+            this.current = db;
+            resolve(db);
+          }
         },
         (error: unknown) => {
           clearTimeout(timer);
@@ -232,36 +303,105 @@ export class IdbEngine implements Engine {
     return this.run('readwrite', fn, durability);
   }
 
-  private async run<T>(mode: IDBTransactionMode, fn: (tx: Tx) => Promise<T>, durability: IDBTransactionDurability): Promise<T> {
-    const db = await this.connect();
-    let tx: RwTx;
-    try {
-      tx = db.transaction(STORES, mode as 'readwrite', { durability }) as unknown as RwTx;
-    } catch (error) {
-      // InvalidStateError: the connection was closed under us. Reopen once.
+  /** Forgets a connection that is gone, so the next attempt opens a new one. */
+  private drop(db: IDBPDatabase<JobrailDB>): void {
+    this.lost.add(db);
+    // Another call may have opened a new connection already: keep that one.
+    if (this.current === db) {
       this.db = undefined;
-      if (this.closed) throw new JobrailError(`Queue "${this.queue}" is closed: open it again with openQueue()`, { cause: error });
-      const again = await this.connect();
-      tx = again.transaction(STORES, mode as 'readwrite', { durability }) as unknown as RwTx;
+      this.current = undefined;
     }
-    let result: T;
     try {
-      result = await fn(ops(tx));
-    } catch (error) {
+      db.close();
+    } catch {
+      // already closed
+    }
+  }
+
+  /**
+   * Runs `fn` in one transaction, again (from the start, in a new transaction) when:
+   * - the connection is gone, at `transaction()` or later (at most `RECONNECTS` times). A write
+   *   that failed only at its commit is first read back (`committed`): if it was written, its
+   *   result is returned and nothing is written twice;
+   * - the browser refused a Blob (then every Blob is stored as bytes from now on), or the bytes
+   *   of a Blob must be read first (outside the transaction).
+   * Any other error rejects as it came, after the transaction was rolled back.
+   */
+  private async run<T>(mode: IDBTransactionMode, fn: (tx: Tx) => Promise<T>, durability: IDBTransactionDurability): Promise<T> {
+    let reconnects = 0;
+    let blobRounds = 0;
+    for (;;) {
+      const db = await this.connect();
+      const at: Attempt = { codec: this.codec, nativeBlobs: this.nativeBlobs, wroteBlob: false, log: mode === 'readwrite' ? new WriteLog() : undefined };
+      let tx: RwTx;
       try {
-        tx.abort();
-      } catch {
-        // already finished or aborted
+        tx = db.transaction(STORES, mode as 'readwrite', { durability }) as unknown as RwTx;
+      } catch (error) {
+        // InvalidStateError: the connection is closing (closed by the browser, or by us for a newer version).
+        if (this.closed) throw new JobrailError(`Queue "${this.queue}" is closed: open it again with openQueue()`, { cause: error });
+        if (reconnects++ >= RECONNECTS) throw error;
+        this.drop(db);
+        continue;
       }
-      await tx.done.catch(() => undefined);
-      throw error;
+      let finished = false;
+      let result: T | undefined;
+      try {
+        result = await fn(ops(tx, at));
+        finished = true;
+        await tx.done;
+        return result;
+      } catch (error) {
+        if (!finished) {
+          try {
+            tx.abort();
+          } catch {
+            // already finished or aborted
+          }
+          await tx.done.catch(() => undefined);
+        }
+        const gone = this.lost.has(db) || isConnectionLoss(error) || isConnectionLoss(tx.error);
+        if (error instanceof BlobBytesNeeded && blobRounds++ < BLOB_ROUNDS) {
+          await this.codec.read(error.blobs);
+          continue;
+        }
+        if (at.wroteBlob && this.nativeBlobs && !gone && blobRounds++ < BLOB_ROUNDS) {
+          // The browser refused a Blob (WebKit's private mode: UnknownError; others: DataCloneError).
+          this.nativeBlobs = false;
+          continue;
+        }
+        if (gone && !this.closed && reconnects++ < RECONNECTS) {
+          this.drop(db);
+          if (finished && at.log && (await this.committed(at.log))) return result as T;
+          continue;
+        }
+        if (finished) throw storageError(mode === 'readwrite' ? 'write to the queue' : 'read the queue', error);
+        throw error;
+      }
     }
-    try {
-      await tx.done;
-    } catch (error) {
-      throw storageError(mode === 'readwrite' ? 'write to the queue' : 'read the queue', error);
-    }
-    return result;
+  }
+
+  /**
+   * Whether a write whose commit went unanswered was stored: read back on a new connection.
+   * A new job counts as written when its id holds a record with its `uid` (another tab may
+   * since have claimed it, changing the rest, or taken the id itself if ours was not written);
+   * any other record or meta value when it is stored exactly as written. One match is enough:
+   * a transaction is stored whole or not at all. A write of deletes only is run again
+   * (deleting twice changes nothing).
+   */
+  private async committed(log: WriteLog): Promise<boolean> {
+    if (log.jobs.length === 0 && log.meta.length === 0) return false;
+    const db = await this.connect();
+    const tx = db.transaction(STORES, 'readonly') as unknown as RwTx;
+    const [jobs, meta] = await Promise.all([
+      Promise.all(log.jobs.map((w) => tx.objectStore(w.store as JobStore).get(w.id))),
+      Promise.all(log.meta.map((w) => tx.objectStore(META).get(w.key))),
+    ]);
+    const jobMatch = log.jobs.some((w, i) => {
+      const got = jobs[i] as unknown as Record<string, unknown> | undefined;
+      if (!got) return false;
+      return w.fresh && w.value.uid !== undefined ? got.uid === w.value.uid : sameValue(got, w.value);
+    });
+    return jobMatch || log.meta.some((w, i) => sameValue(meta[i], w.value));
   }
 
   close(): void {

@@ -1,7 +1,8 @@
 /**
  * Storage in every engine (issue 12): persistence status, Blob and File data, lost connections.
  * Persistence is decided per engine: Chromium grants or denies `persist()` without a prompt
- * (here set through the DevTools protocol's permission override, so this part is Chromium's).
+ * (set here through the DevTools protocol's permission override), Firefox asks the user, and
+ * WebKit's automation sessions have no `navigator.storage` at all.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -44,7 +45,7 @@ async function setPersistence(page: Page, setting: 'granted' | 'denied'): Promis
   await cdp.send('Browser.setPermission', { permission: { name: 'persistent-storage' }, setting, origin: new URL(page.url()).origin });
 }
 
-test.describe('storage persistence in Chromium (the permission is set through the DevTools protocol)', () => {
+test.describe('storage persistence in Chromium', () => {
   onlyIn(['chromium'], 'sets the persistent-storage permission through CDP, in a Chromium profile on disk');
 
   test('persist() granted: the status says persisted, with the usage and quota Chromium reports', async ({ playwright, baseURL }) => {
@@ -76,13 +77,34 @@ test.describe('storage persistence in Chromium (the permission is set through th
   });
 });
 
-test.describe('Blob and File data, stored natively (Chromium)', () => {
-  onlyIn(['chromium', 'firefox'], "Blobs stored natively: WebKit's ephemeral session refuses them (issue 12 point 2)");
+test.describe('storage status where the browser says less', () => {
+  test('Firefox: not persisted until the user allows it, with usage and quota; WebKit automation: unknown, no error', async ({ page, browserName }) => {
+    onlyIn(['firefox', 'webkit'], 'Chromium is covered above, with the permission set either way');
+    await load(page);
+    const status = await page.evaluate((n) => st.status(n), unique('status'));
+    if (browserName === 'webkit') {
+      // No navigator.storage in WebKit's automation sessions (measured, WebKitGTK 2.50).
+      expect(await page.evaluate(() => typeof navigator.storage)).toBe('undefined');
+      expect(status).toEqual({ persisted: 'unknown' });
+      expect(await page.evaluate((n) => st.persist(n), unique('persist'))).toEqual({ persisted: 'unknown' });
+    } else {
+      expect(status).toMatchObject({ persisted: false, usage: expect.any(Number), quota: expect.any(Number) });
+    }
+  });
+});
 
+test.describe('Blob and File data in every engine and mode', () => {
   for (const where of ['page', 'worker'] as const) {
-    test(`a ${where} handler gets Files and Blobs back intact, and so does get()`, async ({ page }) => {
+    test(`a ${where} handler gets Files and Blobs back intact, and so does get()`, async ({ page, browserName }) => {
+      // WebKit reads every Blob's bytes outside the transaction and runs it again: 7–15 s alone
+      // here, past a minute on this 2-core machine at load 40.
+      if (browserName === 'webkit') test.setTimeout(180_000);
       await load(page);
-      expect(await page.evaluate(() => st.nativeBlobs())).toBe(true);
+      // WebKit's automation session is ephemeral, as Private Browsing: IndexedDB refuses Blobs
+      // there, and jobrail stores their bytes. Chromium and Firefox store them natively.
+      const native = await page.evaluate(() => st.nativeBlobs());
+      if (browserName === 'webkit') expect(native).toBe('UnknownError: Error preparing Blob/File data to be stored in object store');
+      else expect(native).toBe(true);
       const seen = await page.evaluate(([n, w]) => st.blobs(n, w), [unique(`blobs-${where}`), where] as const);
       expectBlobs(seen, where);
     });

@@ -29,16 +29,6 @@ const FIXTURES = [
   { version: 2, build: async (name: string, now: number): Promise<V1Fixture> => buildSchemaV2(indexedDB, name, now) },
 ] as const;
 
-describe.each(FIXTURES)('a schema version $version database opened with the current code', ({ version, build }) => {
-/** Builds the old database and opens it with the current code (which upgrades it). */
-async function upgradeV1(): Promise<{ fixture: V1Fixture; queue: Queue; clock: FakeClock; name: string }> {
-  const clock = new FakeClock();
-  const name = uniqueName(`schema-v${String(version)}`);
-  const fixture = await build(name, clock.now());
-  return { fixture, queue: await open(name, clock), clock, name };
-}
-
-
 /** Reads the database at whatever version it is stored at, without upgrading it. */
 function inspectDb<T>(dbName: string, read: (db: IDBDatabase) => T): Promise<T> {
   return new Promise((resolve, reject) => {
@@ -76,6 +66,17 @@ async function getKept(queue: Queue, job: V1Job): Promise<Job> {
   expect(got, `${label(job)} was lost in the upgrade`).toBeDefined();
   return got as Job;
 }
+
+describe.each(FIXTURES)('a schema version $version database opened with the current code', ({ version, build }) => {
+/** Builds the old database and opens it with the current code (which upgrades it). */
+async function upgradeV1(): Promise<{ fixture: V1Fixture; queue: Queue; clock: FakeClock; name: string }> {
+  const clock = new FakeClock();
+  const name = uniqueName(`schema-v${String(version)}`);
+  const fixture = await build(name, clock.now());
+  return { fixture, queue: await open(name, clock), clock, name };
+}
+
+
 
   it('keeps every job: ids, names, states, data, order, indexes and counts, and is stored at the current version', async () => {
     const { fixture, queue, clock, name } = await upgradeV1();
@@ -196,7 +197,7 @@ async function getKept(queue: Queue, job: V1Job): Promise<Job> {
  * A database as schema version 2 wrote it (version 2's indexes, records with small data
  * inline), built by hand: the v2→v3 step must add the outbox indexes and keep everything else.
  */
-function buildSchemaV2(dbName: string, now: number): Promise<void> {
+function buildSmallV2(dbName: string, now: number): Promise<void> {
   const record = (id: number, state: JobState, extra: Record<string, unknown>) => ({
     id: String(id), queue: dbName.slice('jobrail:'.length), name: 'work', data: { n: id }, state, priority: 0, attempts: state === 'completed' ? 1 : 0, maxAttempts: 6,
     runAt: now, createdAt: now, updatedAt: now, finishedAt: state === 'completed' ? now : undefined, progress: undefined, result: state === 'completed' ? 'done' : undefined,
@@ -233,7 +234,7 @@ describe('a schema version 2 database opened with the current code', () => {
   it('gains the outbox indexes, keeps its jobs and runs the waiting one; grouped jobs work on it', async () => {
     const clock = new FakeClock();
     const name = uniqueName('schema-v2');
-    await buildSchemaV2(`jobrail:${name}`, clock.now());
+    await buildSmallV2(`jobrail:${name}`, clock.now());
     const queue = await open(name, clock);
     expect(await storedVersion(`jobrail:${name}`)).toBe(DB_VERSION);
     const fresh = uniqueName('schema-fresh');

@@ -1,4 +1,4 @@
-import { expect, failsIn, onlyIn, test, type Page } from './test.js';
+import { expect, onlyIn, test, type Page } from './test.js';
 import { checkInvariants, counts, openHarness, readLog, waitCompleted } from './harness.js';
 
 test.describe('handlers in a Web Worker pool', () => {
@@ -197,7 +197,6 @@ test.describe('handlers in a Web Worker pool', () => {
   });
 
   test('Blob, ArrayBuffer and typed array data reach a worker handler intact', async ({ page }) => {
-    failsIn('webkit', "WebKit's ephemeral session refuses to store a Blob (issue 12 point 2)");
     await openHarness(page, { queue: 'binary' });
     const result = await page.evaluate(async () => {
       const { openQueue, startWorkers } = await import('/src/index.ts' as string);

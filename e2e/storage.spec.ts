@@ -96,10 +96,6 @@ test.describe('storage status where the browser says less', () => {
 test.describe('Blob and File data in every engine and mode', () => {
   for (const where of ['page', 'worker'] as const) {
     test(`a ${where} handler gets Files and Blobs back intact, and so does get()`, async ({ page, browserName }) => {
-      // WebKit reads every Blob's bytes outside the transaction and runs it again: 7–15 s alone
-      // here, past a minute on this 2-core machine at load 40.
-      if (browserName === 'webkit') test.setTimeout(180_000);
-      onlyIn(['chromium', 'firefox'], "WebKit's Blob fallback hangs now and then (both cases passed in 1 s in one fresh run, then hung in the next two; cause not found, issue 12 point 2 stays open)");
       await load(page);
       // WebKit's automation session is ephemeral, as Private Browsing: IndexedDB refuses Blobs
       // there, and jobrail stores their bytes. Chromium and Firefox store them natively.

@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { existsSync } from 'node:fs';
+import { existsSync, openSync } from 'node:fs';
 
 export const MINIBROWSER = '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser';
 
@@ -92,7 +92,11 @@ export class WebKitDriver {
     if (!existsSync(MINIBROWSER)) throw new Error(`WebKitGTK's MiniBrowser is missing at ${MINIBROWSER}: apt-get install -y webkit2gtk-driver`);
     const { display, proc: xvfb } = await startXvfb();
     const port = await freePort();
-    const driver = spawn('WebKitWebDriver', [`--port=${String(port)}`, '--host=127.0.0.1'], { env: { ...process.env, DISPLAY: display }, stdio: 'ignore' });
+    const driver = spawn('WebKitWebDriver', [`--port=${String(port)}`, '--host=127.0.0.1'], {
+      env: { ...process.env, DISPLAY: display },
+      // JOBRAIL_WEBKIT_LOG=file keeps what the driver and MiniBrowser print (crashes, IndexedDB errors).
+      stdio: process.env.JOBRAIL_WEBKIT_LOG ? ['ignore', openSync(process.env.JOBRAIL_WEBKIT_LOG, 'a'), openSync(process.env.JOBRAIL_WEBKIT_LOG, 'a')] : 'ignore',
+    });
     driver.on('error', () => undefined);
     const base = `http://127.0.0.1:${String(port)}`;
     const until = Date.now() + 10_000;

@@ -63,6 +63,14 @@ export class BlobBytesNeeded extends Error {
   }
 }
 
+/** Thrown inside a transaction before its first write of a Blob, while the engine does not know yet whether the browser stores Blobs. */
+export class BlobSupportUnknown extends Error {
+  constructor() {
+    super('jobrail: whether this browser stores Blobs in IndexedDB is asked before the first write of one (retried after asking)');
+    this.name = 'BlobSupportUnknown';
+  }
+}
+
 /** A copy of `value` with every container on the way rebuilt by `leaf`; cycles kept. */
 function rebuild(value: unknown, leaf: (v: object) => unknown | undefined): unknown {
   const copies = new Map<object, unknown>();

@@ -4,7 +4,7 @@ import { compareKeys, type Direction, type Engine, type Key, type Range, type Tx
 import type { JobRecord } from './record.js';
 import { ACTIVE, DB_VERSION, DELAYED, INDEXES, JOBS, JOB_STORES, META, PAYLOADS, dbName, storesOf, tierOf, type IndexName, type JobStore, type JobrailDB } from './schema.js';
 import { upgrade } from './migrations.js';
-import { BlobBytesNeeded, BlobCodec, hasBlob } from './blobs.js';
+import { BlobBytesNeeded, BlobCodec, BlobSupportUnknown, hasBlob } from './blobs.js';
 import { isConnectionLoss, sameValue, WriteLog } from './recovery.js';
 
 /** How long an open may stay blocked by another tab's old connection before it fails. */
@@ -15,6 +15,8 @@ const RECONNECTS = 3;
 
 /** Attempts one call makes to store Blobs as bytes (a refusal, then reading new Blobs' bytes). */
 const BLOB_ROUNDS = 4;
+/** The meta key the Blob probe writes to, in a transaction that is always rolled back. */
+const BLOB_PROBE_KEY = 'blobProbe';
 
 type StoreName = 'jobs' | 'active' | 'delayed' | 'meta' | 'payloads';
 type RwTx = IDBPTransaction<JobrailDB, StoreName[], 'readwrite' | 'readonly'>;
@@ -51,8 +53,8 @@ const keyOf = (rec: JobRecord, index: IndexName): Key => (rec as unknown as Reco
 /** What one attempt at a transaction shares with the engine. */
 interface Attempt {
   codec: BlobCodec;
-  /** false: this browser refuses Blobs in IndexedDB, so they are written as bytes. */
-  nativeBlobs: boolean;
+  /** false: this browser refuses Blobs in IndexedDB, so they are written as bytes; undefined: not known yet. */
+  nativeBlobs: boolean | undefined;
   /** A value holding a Blob was written natively (so a failure may be the browser refusing it). */
   wroteBlob: boolean;
   log: WriteLog | undefined;
@@ -69,6 +71,8 @@ function ops(tx: RwTx, at: Attempt): Tx {
       return { value, encoded: false };
     }
     if (!hasBlob(value)) return { value, encoded: false };
+    // Thrown before the put is issued: the engine asks the browser first (see probeBlobs).
+    if (at.nativeBlobs === undefined) throw new BlobSupportUnknown();
     return { value: at.codec.encode(value), encoded: true };
   };
   /** A stored job record as the engine hands it out: Blobs decoded, the marker gone. */
@@ -217,15 +221,51 @@ export class IdbEngine implements Engine {
   private readonly lost = new WeakSet<IDBPDatabase<JobrailDB>>();
   /** The connection `db` resolved to, once it has. */
   private current: IDBPDatabase<JobrailDB> | undefined;
-  /** Until a write of a Blob fails, Blobs are stored natively. */
-  private nativeBlobs = true;
+  /** Whether Blobs are stored natively: asked once, before the first write of one (probeBlobs). */
+  private nativeBlobs: boolean | undefined;
+  private blobProbe: Promise<boolean | undefined> | undefined;
   private readonly codec = new BlobCodec();
 
   constructor(private readonly queue: string) {}
 
   /** Whether this browser stores Blobs in IndexedDB (false after one was refused, e.g. WebKit's private mode). */
   get storesBlobs(): boolean {
-    return this.nativeBlobs;
+    return this.nativeBlobs ?? true;
+  }
+
+  /**
+   * Whether this browser stores Blobs in IndexedDB, asked once by a lone put in a transaction
+   * of its own that is then rolled back, never by a real write: in WebKit's private mode a Blob
+   * put that fails while an earlier request of its transaction is still pending leaves that
+   * request, the transaction and every later one on the connection unanswered (WebKitGTK 2.50,
+   * e2e/storage.spec.ts). undefined: the connection is closing, ask again on the next one.
+   */
+  private probeBlobs(db: IDBPDatabase<JobrailDB>): Promise<boolean | undefined> {
+    this.blobProbe ??= (async () => {
+      let tx: RwTx;
+      try {
+        tx = db.transaction(META, 'readwrite') as unknown as RwTx;
+      } catch {
+        return undefined;
+      }
+      try {
+        await (tx.objectStore(META) as unknown as { put(v: unknown, k: string): Promise<unknown> }).put(new Blob(['jobrail']), BLOB_PROBE_KEY);
+        return true;
+      } catch {
+        // WebKit's private mode: UnknownError; anything else that refuses a Blob means the same here.
+        return false;
+      } finally {
+        try {
+          tx.abort();
+        } catch {
+          // already aborted by the failed put
+        }
+        await tx.done.catch(() => undefined);
+      }
+    })().finally(() => {
+      this.blobProbe = undefined;
+    });
+    return this.blobProbe;
   }
 
   /** Opens (or reopens) the connection. */
@@ -360,6 +400,10 @@ export class IdbEngine implements Engine {
           await tx.done.catch(() => undefined);
         }
         const gone = this.lost.has(db) || isConnectionLoss(error) || isConnectionLoss(tx.error);
+        if (error instanceof BlobSupportUnknown && blobRounds++ < BLOB_ROUNDS) {
+          this.nativeBlobs ??= await this.probeBlobs(db);
+          continue;
+        }
         if (error instanceof BlobBytesNeeded && blobRounds++ < BLOB_ROUNDS) {
           await this.codec.read(error.blobs);
           continue;

@@ -82,7 +82,6 @@ test('the worker entry does not pull in the main entry', () => {
 });
 
 test('a Vite app built from the tarball runs jobs in a worker under a strict CSP', async ({ page }) => {
-  failsIn('webkit', "the app's job data holds a Blob, which WebKit's ephemeral session refuses to store (issue 12 point 2)");
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   page.on('console', (m) => {

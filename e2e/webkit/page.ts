@@ -372,7 +372,16 @@ export class WdLocator {
         }
         return {
           count: found.length,
-          texts: found.map((el) => el.textContent ?? ''),
+          // As Playwright's matchers read text: through open shadow roots, slots by what they show.
+          texts: found.map(function text(node: Node): string {
+            if (node.nodeType === Node.TEXT_NODE) return (node as Text).data;
+            if (node instanceof HTMLSlotElement) {
+              const assigned = node.assignedNodes();
+              if (assigned.length > 0) return assigned.map(text).join('');
+            }
+            const from = node instanceof Element && node.shadowRoot ? node.shadowRoot : node;
+            return [...from.childNodes].map(text).join('');
+          }),
           visible: found.map((el) => {
             const r = el.getBoundingClientRect();
             return r.width > 0 && r.height > 0 && getComputedStyle(el).visibility !== 'hidden';

@@ -20,7 +20,8 @@ export type SeenJob = Omit<Job, 'data'> & { data: Encoded };
 
 export interface UpgradeApi {
   /** Builds the v1 database of `queue` (with a Blob job) at the page's current time. */
-  build(queue: string, version?: 1 | 2): Promise<EncodedFixture>;
+  /** `blob: false` where the browser refuses Blobs in IndexedDB (WebKit's ephemeral session): an older version could not have stored one there. */
+  build(queue: string, version?: 1 | 2, blob?: boolean): Promise<EncodedFixture>;
   open(queue: string): Promise<void>;
   close(): Promise<void>;
   /** Every job, oldest first. */
@@ -70,8 +71,8 @@ async function withDb<T>(fn: (db: IDBDatabase) => Promise<T>): Promise<T> {
 }
 
 const up: UpgradeApi = {
-  async build(name, version = 1) {
-    const fixture: V1Fixture = await (version === 1 ? buildSchemaV1 : buildSchemaV2)(indexedDB, name, Date.now(), { blob: true });
+  async build(name, version = 1, blob = true) {
+    const fixture: V1Fixture = await (version === 1 ? buildSchemaV1 : buildSchemaV2)(indexedDB, name, Date.now(), { blob });
     return { ...fixture, jobs: await Promise.all(fixture.jobs.map(async (j) => ({ ...j, data: await encode(j.data) }))) };
   },
   async open(name) {

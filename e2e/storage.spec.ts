@@ -93,6 +93,37 @@ test.describe('storage status where the browser says less', () => {
   });
 });
 
+test.describe('lost connections', () => {
+  test('the browser force-closes every IndexedDB connection during a run of adds: each add resolves once, none is written twice, and every job stored runs', async ({ page }) => {
+    onlyIn(
+      ['chromium'],
+      "needs a way to drop the connections from outside: CDP's Storage.clearDataForOrigin force-closes them; killing WebKit's network process (which holds IndexedDB) ends the WebDriver session, and WebDriver BiDi has no such command for Firefox",
+    );
+    await load(page);
+    const name = unique('lost');
+    const MAX = 5000;
+    await page.evaluate(([n, max]) => st.startAdds(n, max), [name, MAX] as const);
+    await expect.poll(() => page.evaluate(() => st.addsSettled())).toBeGreaterThanOrEqual(10);
+    // Clearing the origin's IndexedDB force-closes every connection to it (the `close` event,
+    // as when WebKit drops them) and deletes the database, which the queue then opens anew.
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Storage.clearDataForOrigin', { origin: new URL(page.url()).origin, storageTypes: 'indexeddb' });
+    const result = await page.evaluate(() => st.addsResult());
+    expect(result.settledAtClose, 'adds settled when the connections were force-closed').toBeDefined();
+    expect(result.settled, 'adds went on after the close').toBeLessThan(MAX);
+    expect(result.rejected, 'adds that failed').toEqual([]);
+    expect(result.resolved).toBe(result.settled);
+    // The adds that committed before the clear went with the database; every later one is
+    // stored exactly once: a contiguous run up to the last, no gaps, no doubles.
+    const atClose = result.settledAtClose as number;
+    const first = result.stored[0] ?? result.settled;
+    expect(first).toBeLessThanOrEqual(atClose + 1);
+    expect(result.stored).toEqual([...Array(result.settled - first).keys()].map((k) => k + first));
+    expect(result.stored.length).toBeGreaterThanOrEqual(20);
+    expect(await page.evaluate(([n, count]) => st.runAll(n, count), [name, result.stored.length] as const)).toEqual(result.stored);
+  });
+});
+
 test.describe('Blob and File data in every engine and mode', () => {
   for (const where of ['page', 'worker'] as const) {
     test(`a ${where} handler gets Files and Blobs back intact, and so does get()`, async ({ page, browserName }) => {

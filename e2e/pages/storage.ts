@@ -23,7 +23,21 @@ export interface StorageApi {
   persist(name: string): Promise<StorageStatus>;
   /** Adds one job of Blob/File data and runs it in the page or in a worker. */
   blobs(name: string, where: 'page' | 'worker'): Promise<BlobCase>;
+  /**
+   * Starts adds one after the other (job `i` holds `{ i }`) on a queue watched by a raw
+   * connection of its own, whose `close` event tells that the browser dropped the connections;
+   * they go on until 20 more have settled after that (at most `max` in all).
+   */
+  startAdds(name: string, max: number): Promise<void>;
+  /** How many of those adds have settled so far. */
+  addsSettled(): number;
+  /** Once every add settled: their outcomes, how many had settled when the watcher was closed, and the stored jobs' `i`. */
+  addsResult(): Promise<{ settled: number; resolved: number; rejected: string[]; settledAtClose: number | undefined; stored: number[] }>;
+  /** Runs every stored job in the page; returns the `i` of each handler call. */
+  runAll(name: string, n: number): Promise<number[]>;
 }
+
+let adds: { settled: number; resolved: number; rejected: string[]; settledAtClose: number | undefined; done: Promise<void>; queue: Queue } | undefined;
 
 /** The data every blob case stores: a File, a typed Blob, an empty Blob, nested beside other binary data. */
 export function blobData(): unknown {
@@ -97,6 +111,59 @@ const st: StorageApi = {
     } finally {
       await runner.stop();
     }
+  },
+  async startAdds(name, max) {
+    const q = await queue(name);
+    const watcher = await new Promise<IDBDatabase>((resolve, reject) => {
+      const r = indexedDB.open(`jobrail:${name}`);
+      r.onsuccess = () => resolve(r.result);
+      r.onerror = () => reject(r.error);
+    });
+    const state = { settled: 0, resolved: 0, rejected: [] as string[], settledAtClose: undefined as number | undefined, done: Promise.resolve(), queue: q };
+    watcher.onclose = () => {
+      state.settledAtClose = state.settled;
+    };
+    state.done = (async () => {
+      for (let i = 0; i < max && (state.settledAtClose === undefined || state.settled < state.settledAtClose + 20); i++) {
+        try {
+          await q.add('count', { i });
+          state.resolved += 1;
+        } catch (error) {
+          state.rejected.push(`${String(error)} (cause: ${String((error as Error).cause)})`);
+        }
+        state.settled += 1;
+      }
+    })();
+    adds = state;
+  },
+  addsSettled() {
+    return adds?.settled ?? 0;
+  },
+  async addsResult() {
+    if (!adds) throw new Error('startAdds() first');
+    await adds.done;
+    const jobs = await adds.queue.list({ limit: 10_000 });
+    const stored = jobs.map((j) => (j.data as { i: number }).i).sort((a, b) => a - b);
+    return { settled: adds.settled, resolved: adds.resolved, rejected: adds.rejected, settledAtClose: adds.settledAtClose, stored };
+  },
+  async runAll(name, n) {
+    const q = await queue(name);
+    const seen: number[] = [];
+    const runner = startWorkers(q, {
+      handlers: {
+        count: (data: unknown) => {
+          seen.push((data as { i: number }).i);
+        },
+      },
+    });
+    try {
+      const ids = (await q.list({ limit: 10_000 })).map((j) => j.id);
+      if (ids.length !== n) throw new Error(`${String(ids.length)} jobs stored, ${String(n)} expected`);
+      await Promise.all(ids.map((id) => q.waitFor(id)));
+    } finally {
+      await runner.stop();
+    }
+    return seen.sort((a, b) => a - b);
   },
 };
 

@@ -12,6 +12,8 @@ const BLOCKED_TIMEOUT_MS = 10_000;
 
 /** New connections one call opens when its connection is lost, before it gives up. */
 const RECONNECTS = 3;
+/** Opens aborted by a closing browser storage, retried 25 ms, 50 ms, … apart (3.2 s in all). */
+const OPEN_RETRIES = 7;
 
 /** Attempts one call makes to store Blobs as bytes (a refusal, then reading new Blobs' bytes). */
 const BLOB_ROUNDS = 4;
@@ -268,6 +270,23 @@ export class IdbEngine implements Engine {
     return this.blobProbe;
   }
 
+  /**
+   * `connect()`, again after a short wait while the browser aborts the open because it is
+   * closing every connection (storage being cleared; in Chromium `AbortError: The connection
+   * was closed.`, for as long as the clearing takes).
+   */
+  private async open(): Promise<IDBPDatabase<JobrailDB>> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.connect();
+      } catch (error) {
+        const cause = error instanceof JobrailError ? error.cause : error;
+        if (this.closed || !isConnectionLoss(cause) || attempt >= OPEN_RETRIES) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** attempt));
+      }
+    }
+  }
+
   /** Opens (or reopens) the connection. */
   connect(): Promise<IDBPDatabase<JobrailDB>> {
     if (this.closed) return Promise.reject(new JobrailError(`Queue "${this.queue}" is closed: open it again with openQueue()`));
@@ -371,7 +390,7 @@ export class IdbEngine implements Engine {
     let reconnects = 0;
     let blobRounds = 0;
     for (;;) {
-      const db = await this.connect();
+      const db = await this.open();
       const at: Attempt = { codec: this.codec, nativeBlobs: this.nativeBlobs, wroteBlob: false, log: mode === 'readwrite' ? new WriteLog() : undefined };
       let tx: RwTx;
       try {
@@ -434,7 +453,7 @@ export class IdbEngine implements Engine {
    */
   private async committed(log: WriteLog): Promise<boolean> {
     if (log.jobs.length === 0 && log.meta.length === 0) return false;
-    const db = await this.connect();
+    const db = await this.open();
     const tx = db.transaction(STORES, 'readonly') as unknown as RwTx;
     const [jobs, meta] = await Promise.all([
       Promise.all(log.jobs.map((w) => tx.objectStore(w.store as JobStore).get(w.id))),

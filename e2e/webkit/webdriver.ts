@@ -3,7 +3,7 @@
  * has no Playwright protocol, only WebKitWebDriver, and a client library would add a
  * dependency for about ten HTTP calls.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { existsSync, openSync } from 'node:fs';
 
@@ -127,30 +127,6 @@ export class WebKitDriver {
       },
     });
     return new Session(this.base, value.sessionId, value.capabilities);
-  }
-
-  /**
-   * Kills the WebKitNetworkProcess of this driver's browser, which holds IndexedDB: the page's
-   * connections then fail as in Safari after backgrounding or memory pressure ("Connection to
-   * Indexed Database server lost"), and WebKit starts a new one on the next request. Returns
-   * the pid killed. The session's ephemeral storage is lost with the process.
-   */
-  killNetworkProcess(): number {
-    const rows = execFileSync('ps', ['-eo', 'pid=,ppid=,args='], { encoding: 'utf8' })
-      .split('\n')
-      .map((line) => /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(line))
-      .filter((m): m is RegExpExecArray => m !== null)
-      .map((m) => ({ pid: Number(m[1]), ppid: Number(m[2]), args: m[3] as string }));
-    const ours = new Set([this.driver.pid]);
-    // Parents come before children in pid order only usually: repeat until nothing is added.
-    for (let grew = true; grew; ) {
-      grew = false;
-      for (const row of rows) if (ours.has(row.ppid) && !ours.has(row.pid)) (ours.add(row.pid), (grew = true));
-    }
-    const network = rows.find((row) => ours.has(row.pid) && row.args.includes('WebKitNetworkProcess'));
-    if (!network) throw new Error(`no WebKitNetworkProcess under WebKitWebDriver (pid ${String(this.driver.pid)}): is a session open?`);
-    process.kill(network.pid, 'SIGKILL');
-    return network.pid;
   }
 
   async stop(): Promise<void> {

@@ -1,9 +1,47 @@
-import { defineConfig } from 'vitest/config';
+import { defineConfig, type Plugin } from 'vitest/config';
 import { fileURLToPath } from 'node:url';
+
+/**
+ * Answers the e2e suite's rate-limited endpoint on the dev server, so the 429 test needs no
+ * request interception (which WebDriver classic, and so the WebKit project, lacks):
+ * GET /e2e/api/polite?key=K answers 429 with `Retry-After: 1` the first time for each K and
+ * 200 afterwards; GET /e2e/api/polite-hits?key=K lists when K was asked (ms since epoch).
+ */
+function e2eEndpoints(): Plugin {
+  const hits = new Map<string, number[]>();
+  return {
+    name: 'jobrail-e2e-endpoints',
+    configureServer(server) {
+      server.middlewares.use((req, res, next) => {
+        const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+        const key = url.searchParams.get('key') ?? '';
+        if (url.pathname === '/e2e/api/polite') {
+          const list = hits.get(key) ?? [];
+          list.push(Date.now());
+          hits.set(key, list);
+          res.setHeader('Cache-Control', 'no-store');
+          if (list.length === 1) {
+            res.statusCode = 429;
+            res.setHeader('Retry-After', '1');
+            res.end('slow down');
+          } else res.end('ok');
+          return;
+        }
+        if (url.pathname === '/e2e/api/polite-hits') {
+          res.setHeader('Content-Type', 'application/json');
+          res.end(JSON.stringify(hits.get(key) ?? []));
+          return;
+        }
+        next();
+      });
+    },
+  };
+}
 
 const src = (path: string) => fileURLToPath(new URL(`./src/${path}`, import.meta.url));
 
 export default defineConfig({
+  plugins: [e2eEndpoints()],
   // The demo imports the package by its public names; in dev they resolve to the sources.
   resolve: {
     alias: [

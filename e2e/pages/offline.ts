@@ -9,8 +9,8 @@ export type Jobs = {
   fetch: { n: number };
   /** Waits for `release(n)` before it fetches: lets a test cut the network mid-attempt. */
   gated: { n: number };
-  /** GETs /e2e/pages/offline-api (answered by page.route); 429 + Retry-After → ctx.retryLater. */
-  polite: { n: number };
+  /** GETs /e2e/api/polite (vite.config.ts: 429 + Retry-After the first time per key) → ctx.retryLater. */
+  polite: { key: string };
   /** Records when the limiter let it start. */
   limited: { n: number };
   /** A scheduled tick. */
@@ -103,7 +103,7 @@ const off: OffApi = {
           return res.status;
         },
         polite: async (data, ctx) => {
-          const res = await get(ctx.job, ctx.attempt, `/e2e/pages/offline-api?job=${String(data.n)}`, ctx.signal);
+          const res = await get(ctx.job, ctx.attempt, `/e2e/api/polite?key=${encodeURIComponent(data.key)}`, ctx.signal);
           if (res.status === 429) {
             const ms = Number(res.headers.get('Retry-After') ?? '1') * 1000;
             entry(ctx.job, ctx.attempt, 'retry-later', { status: 429 });

@@ -284,6 +284,19 @@ test('chaos soak: 1,000 jobs survive reloads, closed tabs, worker crashes and ha
     ];
     const log = await readLog(watcher);
     console.log(`[soak] seed=${String(SEED)}: the queue did not settle; counts ${JSON.stringify(await counts(watcher))}`);
+    // What each tab left is doing: a stall shows here (no runner, a lock held or waited for, no events for long).
+    for (const [i, tab] of tabs.entries()) {
+      const state = await tab
+        .evaluate(async () => ({
+          visibility: document.visibilityState,
+          inFlight: window.h.inFlight(),
+          lastEvent: window.h.events.at(-1),
+          now: Date.now(),
+          locks: navigator.locks ? await navigator.locks.query() : 'no navigator.locks',
+        }))
+        .catch((e: unknown) => String(e));
+      console.log(`[soak] tab ${String(i)}: ${JSON.stringify(state)}`);
+    }
     for (const job of stuck) {
       console.log(`[soak] unsettled job ${JSON.stringify(job)}\n  log: ${JSON.stringify(log.filter((e) => e.job === job.id))}`);
     }

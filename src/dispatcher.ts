@@ -1,3 +1,4 @@
+import { report } from './errors.js';
 import { syncIfNetworkJobsWait } from './background-sync.js';
 import { claimJobs, leaveWaiting, nextDueAt, type ClaimRequest, type Claimed } from './claim.js';
 import type { QueueMessage } from './events.js';
@@ -21,12 +22,6 @@ export interface DispatchOptions {
   leaseMs: number;
   /** Fire the queue's schedules from this runner. @default true (false in a service-worker drain) */
   schedules?: boolean;
-}
-
-function report(error: unknown): void {
-  const g = globalThis as { reportError?: (e: unknown) => void };
-  if (typeof g.reportError === 'function') g.reportError(error);
-  else console.error(error);
 }
 
 /**

@@ -91,3 +91,13 @@ export function storageError(action: string, cause: unknown): JobrailError {
   const detail = cause && typeof cause === 'object' && 'name' in cause ? ` (${String((cause as Error).name)}: ${String((cause as Error).message)})` : '';
   return new JobrailError(`jobrail could not ${action}${detail}`, { cause });
 }
+
+/**
+ * Reports an error no caller can catch (a listener's, a background step's) the way the
+ * runtime reports an uncaught one, without stopping the code that reports it.
+ */
+export function report(error: unknown): void {
+  const g = globalThis as { reportError?: (e: unknown) => void };
+  if (typeof g.reportError === 'function') g.reportError(error);
+  else console.error(error);
+}

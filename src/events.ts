@@ -1,3 +1,4 @@
+import { report } from './errors.js';
 import type { Job, JobEventName, QueueChange, QueueEventName } from './types.js';
 
 /** What travels between tabs on a queue's BroadcastChannel. */
@@ -21,12 +22,6 @@ export interface MessageChannelLike {
   onmessage: ((event: MessageEvent<QueueMessage>) => void) | null;
   postMessage(message: unknown): void;
   close(): void;
-}
-
-function report(error: unknown): void {
-  const g = globalThis as { reportError?: (e: unknown) => void };
-  if (typeof g.reportError === 'function') g.reportError(error);
-  else console.error(error);
 }
 
 /**

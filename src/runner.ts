@@ -1,3 +1,4 @@
+import { report } from './errors.js';
 import { registerStrategies } from './backoff.js';
 import { Dispatcher } from './dispatcher.js';
 import { pageExecutor, type Executor } from './executor.js';
@@ -44,12 +45,6 @@ function lazyWorkerPool(factory: () => Worker, options: { size: number; gracePer
       await pool?.close();
     },
   };
-}
-
-function report(error: unknown): void {
-  const g = globalThis as { reportError?: (e: unknown) => void };
-  if (typeof g.reportError === 'function') g.reportError(error);
-  else console.error(error);
 }
 
 /**

@@ -1,11 +1,6 @@
+import { report } from './errors.js';
 import type { QueueInternals } from './internals.js';
 import { SCHEDULES_META_KEY } from './store/schema.js';
-
-function report(error: unknown): void {
-  const g = globalThis as { reportError?: (e: unknown) => void };
-  if (typeof g.reportError === 'function') g.reportError(error);
-  else console.error(error);
-}
 
 /**
  * Starts a runner's `Scheduler` once the queue holds a schedule. Most queues never have

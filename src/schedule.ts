@@ -9,6 +9,7 @@
  */
 import type { Cron } from 'croner';
 import { cronModule, loadCron } from './cron.js';
+import { report } from './errors.js';
 import { checkCloneable, draftJob, insertJobs, measureJobData, type Draft } from './enqueue.js';
 import { checkJobName, checkJobOptions, describe, isPlainObject, normalizeJobOptions, type KnownStrategies, type StoredOptions } from './options.js';
 import type { QueueInternals } from './internals.js';
@@ -401,12 +402,6 @@ export async function fireDueSchedules(engine: Engine, queue: string, now: numbe
     const inserted = drafts.length > 0 ? await insertJobs(within(tx, engine.durable), drafts) : [];
     return { created: inserted.filter((i) => i.created).map((i) => i.job), nextAt, errors };
   }, 'strict');
-}
-
-function report(error: unknown): void {
-  const g = globalThis as { reportError?: (e: unknown) => void };
-  if (typeof g.reportError === 'function') g.reportError(error);
-  else console.error(error);
 }
 
 /**

@@ -2,11 +2,9 @@ import { draftJob, insertJobs, measureJobData, type Draft, type Inserted } from 
 import { resolveEnvironment, type Environment } from './environment.js';
 import { JobFailedError, JobrailError, TimeoutError, storageError } from './errors.js';
 import { EventHub, type MessageChannelLike, type QueueMessage } from './events.js';
-import { countJobs, getJob, listJobs } from './inspect.js';
+import { getJob } from './inspect.js';
 import { INTERNALS, type QueueInternals } from './internals.js';
 import { LocalChannel } from './local-channel.js';
-import { countRunners } from './runners.js';
-import { cleanJobs, readPaused, removeJob, retryAllFailed, retryJob, setPaused } from './manage.js';
 import { checkBackoffStrategies, checkJobName, checkJobOptions, checkNumber, describe, isPlainObject, normalizeJobOptions } from './options.js';
 import type { ScheduleInfo, ScheduleJobOptions, ScheduleSpec } from './schedule.js';
 import { readStorageStatus, requestPersistence, type StorageStatus } from './persistence.js';
@@ -16,7 +14,6 @@ import type { MemoryEngine } from './store/memory.js';
 import { OPEN_STORE, isQueueStore, type OpenStore } from './store/external.js';
 import { toJob, type JobRecord } from './store/record.js';
 import {
-  JOB_STATES,
   type BackoffFunction,
   type BackoffStrategy,
   type DataOf,
@@ -34,8 +31,7 @@ import {
   type QueueOptions,
 } from './types.js';
 
-/** Page size of `list()` when no `limit` is given. */
-export const DEFAULT_LIST_LIMIT = 1000;
+export { DEFAULT_LIST_LIMIT } from './inspect.js';
 
 /** Largest job data accepted by default (see `QueueOptions.maxDataBytes`). */
 export const DEFAULT_MAX_DATA_BYTES = 16 * 1024 * 1024;
@@ -305,6 +301,15 @@ class JobQueue<M extends JobMap> implements Queue<M> {
     }
   }
 
+  /**
+   * Runs one of the methods that inspect or manage jobs (`queue-admin.ts`), loading that
+   * module on the first call: most pages only add and run jobs. It checks the arguments and
+   * that the queue is open, as every method here does; a call always rejects, never throws.
+   */
+  private async admin<T>(call: (admin: typeof import('./queue-admin.js')) => Promise<T>): Promise<T> {
+    return call(await import('./queue-admin.js'));
+  }
+
   private draft(name: unknown, data: unknown, options: unknown, now: number): { draft: Draft; backoffFn: BackoffFunction | undefined } {
     const jobName = checkJobName(name);
     const normalized = normalizeJobOptions(this.defaults, checkJobOptions(options, 'options', this[INTERNALS].backoffStrategies), now);
@@ -361,22 +366,12 @@ class JobQueue<M extends JobMap> implements Queue<M> {
     return rec && (toJob(rec) as JobOf<M>);
   }
 
-  async list<N extends keyof M & string = keyof M & string>(input: ListOptions<N> = {}): Promise<JobOf<M, N>[]> {
-    const options = input;
-    if (!isPlainObject(input)) throw new TypeError(`Expected \`options\` of list to be an object, got ${describe(options)}`);
-    for (const key of Object.keys(options)) {
-      if (!['state', 'name', 'limit', 'offset'].includes(key)) throw new TypeError(`Unknown list option \`${key}\`: expected state, name, limit or offset`);
-    }
-    if (options.state !== undefined && !JOB_STATES.includes(options.state as JobState)) throw new TypeError(`Expected \`state\` to be one of ${JOB_STATES.join(', ')}, got ${describe(options.state)}`);
-    if (options.name !== undefined) checkJobName(options.name);
-    const limit = options.limit === undefined ? DEFAULT_LIST_LIMIT : checkNumber('limit', options.limit, { integer: true });
-    const offset = options.offset === undefined ? 0 : checkNumber('offset', options.offset, { integer: true });
-    const recs = await this.guard('list jobs', () => listJobs(this.engine, { ...options, limit, offset }));
-    return recs.map((r) => toJob(r) as JobOf<M, N>);
+  list<N extends keyof M & string = keyof M & string>(options: ListOptions<N> = {}): Promise<JobOf<M, N>[]> {
+    return this.admin((a) => a.list(this[INTERNALS], options) as Promise<JobOf<M, N>[]>);
   }
 
   counts(): Promise<Record<JobState, number>> {
-    return this.guard('count jobs', () => countJobs(this.engine));
+    return this.admin((a) => a.counts(this[INTERNALS]));
   }
 
   waitFor(target: string | { readonly id: string }, options?: WaitOptions): Promise<never> {
@@ -469,70 +464,36 @@ class JobQueue<M extends JobMap> implements Queue<M> {
 
   async retry(id: string): Promise<number> {
     checkId(id);
-    const rec = await this.guard('retry a job', () => retryJob(this.engine, id, this.env.now()));
-    if (!rec) {
-      const current = await getJob(this.engine, id);
-      throw new JobrailError(
-        current
-          ? `Job ${id} is ${current.state}: only failed jobs can be retried`
-          : `No job with id ${JSON.stringify(id)} in queue "${this.name}"`,
-      );
-    }
-    this.hub.emit({ kind: 'changed', change: { action: 'retry', count: 1 } });
-    this.hub.emit({ kind: 'wake' });
-    return 1;
+    return this.admin((a) => a.retry(this[INTERNALS], id));
   }
 
-  async retryFailed(): Promise<number> {
-    const recs = await this.guard('retry failed jobs', () => retryAllFailed(this.engine, this.env.now()));
-    if (recs.length > 0) {
-      this.hub.emit({ kind: 'changed', change: { action: 'retryFailed', count: recs.length } });
-      this.hub.emit({ kind: 'wake' });
-    }
-    return recs.length;
+  retryFailed(): Promise<number> {
+    return this.admin((a) => a.retryFailed(this[INTERNALS]));
   }
 
   async remove(id: string): Promise<boolean> {
     checkId(id);
-    const removed = await this.guard('remove a job', () => removeJob(this.engine, id, this.env.now()));
-    if (!removed) return false;
-    this[INTERNALS].backoffFns.delete(id);
-    this.hub.emit({ kind: 'job', event: 'removed', job: toJob(removed.job) });
-    for (const rec of removed.cascade) this.hub.emit({ kind: 'job', event: 'failed', job: toJob(rec) });
-    return true;
+    return this.admin((a) => a.remove(this[INTERNALS], id));
   }
 
-  async clean(options: CleanOptions): Promise<number> {
-    if (!isPlainObject(options)) throw new TypeError(`Expected \`options\` of clean to be { state: 'completed' | 'failed', olderThan?, limit? }, got ${describe(options)}`);
-    for (const key of Object.keys(options)) {
-      if (!['state', 'olderThan', 'limit'].includes(key)) throw new TypeError(`Unknown clean option \`${key}\`: expected state, olderThan or limit`);
-    }
-    if (options.state !== 'completed' && options.state !== 'failed') throw new TypeError(`Expected \`state\` of clean to be 'completed' or 'failed', got ${describe(options.state)}`);
-    const olderThan = options.olderThan === undefined ? 0 : checkNumber('olderThan', options.olderThan);
-    const limit = options.limit === undefined ? Infinity : checkNumber('limit', options.limit, { integer: true });
-    const removed = await this.guard('clean jobs', () => cleanJobs(this.engine, options.state, olderThan, limit, this.env.now()));
-    for (const rec of removed) this[INTERNALS].backoffFns.delete(rec.id);
-    if (removed.length > 0) this.hub.emit({ kind: 'changed', change: { action: 'clean', count: removed.length } });
-    return removed.length;
+  clean(options: CleanOptions): Promise<number> {
+    return this.admin((a) => a.clean(this[INTERNALS], options));
   }
 
-  async pause(): Promise<void> {
-    await this.guard('pause the queue', () => setPaused(this.engine, true));
-    this.hub.emit({ kind: 'paused', paused: true });
+  pause(): Promise<void> {
+    return this.admin((a) => a.pause(this[INTERNALS]));
   }
 
-  async resume(): Promise<void> {
-    await this.guard('resume the queue', () => setPaused(this.engine, false));
-    this.hub.emit({ kind: 'paused', paused: false });
-    this.hub.emit({ kind: 'wake' });
+  resume(): Promise<void> {
+    return this.admin((a) => a.resume(this[INTERNALS]));
   }
 
   isPaused(): Promise<boolean> {
-    return this.guard('read the paused flag', () => readPaused(this.engine));
+    return this.admin((a) => a.isPaused(this[INTERNALS]));
   }
 
   runners(): Promise<number> {
-    return this.guard('count the runners', () => countRunners(this.name, this.env));
+    return this.admin((a) => a.runners(this[INTERNALS]));
   }
 
   async schedule<N extends keyof M & string>(id: string, spec: ScheduleSpec, name: N, data?: M[N], options?: ScheduleJobOptions): Promise<ScheduleInfo<M[N], N>> {
@@ -569,6 +530,8 @@ class JobQueue<M extends JobMap> implements Queue<M> {
     return this.hub.on(event, listener as (arg?: Job | QueueChange) => void);
   }
 
+  // Not in queue-admin.ts: Firefox may prompt for persist(), which must run within the user
+  // gesture that called it, not after a chunk has loaded.
   persist(): Promise<StorageStatus> {
     try {
       this.assertOpen();

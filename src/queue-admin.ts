@@ -11,7 +11,8 @@ import { DEFAULT_LIST_LIMIT, countJobs, getJob, listJobs } from './inspect.js';
 import type { QueueInternals } from './internals.js';
 import { cleanJobs, readPaused, removeJob, retryAllFailed, retryJob, setPaused } from './manage.js';
 import { checkJobName, checkNumber, describe, isPlainObject } from './options.js';
-import { countRunners } from './runners.js';
+import type { Environment } from './environment.js';
+import { localRunners, runnerLockPrefix } from './runners.js';
 import { toJob } from './store/record.js';
 import { JOB_STATES, type CleanOptions, type Job, type JobState, type ListOptions } from './types.js';
 
@@ -102,6 +103,24 @@ export async function resume(q: QueueInternals): Promise<void> {
 
 export function isPaused(q: QueueInternals): Promise<boolean> {
   return guard(q, 'read the paused flag', () => readPaused(q.engine));
+}
+
+/**
+ * How many runners run `queue` now: from the Web Locks held in every tab and worker of the
+ * origin where Web Locks exist, else those of this realm.
+ */
+async function countRunners(queue: string, env: Environment): Promise<number> {
+  const here = localRunners(queue);
+  if (!env.locks) return here;
+  const prefix = runnerLockPrefix(queue);
+  const snapshot = await env.locks.query();
+  const owners = new Set<string>();
+  // `<prefix><owner>` is a runner; `<prefix><owner>/worker:<id>` one of its workers.
+  for (const lock of snapshot.held ?? []) {
+    if (lock.name?.startsWith(prefix)) owners.add(lock.name.slice(prefix.length).split('/')[0] as string);
+  }
+  // A runner of this realm that has not got its lock yet is running all the same.
+  return Math.max(owners.size, here);
 }
 
 export function runners(q: QueueInternals): Promise<number> {

@@ -2,7 +2,6 @@ import { draftJob, insertJobs, measureJobData, type Draft, type Inserted } from 
 import { resolveEnvironment, type Environment } from './environment.js';
 import { JobFailedError, JobrailError, TimeoutError, storageError } from './errors.js';
 import { EventHub, type MessageChannelLike, type QueueMessage } from './events.js';
-import { getJob } from './inspect.js';
 import { INTERNALS, type QueueInternals } from './internals.js';
 import { LocalChannel } from './local-channel.js';
 import { checkBackoffStrategies, checkJobName, checkJobOptions, checkNumber, describe, isPlainObject, normalizeJobOptions } from './options.js';
@@ -30,8 +29,6 @@ import {
   type QueueEventName,
   type QueueOptions,
 } from './types.js';
-
-export { DEFAULT_LIST_LIMIT } from './inspect.js';
 
 /** Largest job data accepted by default (see `QueueOptions.maxDataBytes`). */
 export const DEFAULT_MAX_DATA_BYTES = 16 * 1024 * 1024;
@@ -292,6 +289,10 @@ class JobQueue<M extends JobMap> implements Queue<M> {
     if (this.closed) throw new JobrailError(`Queue "${this.name}" is closed: open it again with openQueue()`);
   }
 
+  private readJob(id: string): Promise<JobRecord | undefined> {
+    return this.engine.read((tx) => tx.get(id));
+  }
+
   private async guard<T>(action: string, fn: () => Promise<T>): Promise<T> {
     this.assertOpen();
     try {
@@ -362,7 +363,7 @@ class JobQueue<M extends JobMap> implements Queue<M> {
 
   async get(id: string): Promise<JobOf<M> | undefined> {
     checkId(id);
-    const rec = await this.guard('read a job', () => getJob(this.engine, id));
+    const rec = await this.guard('read a job', () => this.readJob(id));
     return rec && (toJob(rec) as JobOf<M>);
   }
 
@@ -415,7 +416,7 @@ class JobQueue<M extends JobMap> implements Queue<M> {
       const unsubscribe = this.hub.subscribe((msg: QueueMessage) => {
         // Many jobs changed, or another process wrote (SQLite): the job is read again.
         if (msg.kind === 'changed') {
-          getJob(this.engine, id).then((rec) => rec && finish(toJob(rec)), () => undefined);
+          this.readJob(id).then((rec) => rec && finish(toJob(rec)), () => undefined);
           return;
         }
         if (msg.kind !== 'job' || msg.job.id !== id) return;
@@ -430,7 +431,7 @@ class JobQueue<M extends JobMap> implements Queue<M> {
           fail(new TimeoutError(`Job ${id} did not finish within the waitFor timeout of ${String(timeout)} ms (the job itself goes on)`));
         }, timeout);
       }
-      getJob(this.engine, id).then(
+      this.readJob(id).then(
         (rec) => {
           if (rec) return finish(toJob(rec));
           // Deleted on completion (removeOnComplete) before the wait began: its outcome was kept.

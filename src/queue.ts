@@ -3,7 +3,6 @@ import { resolveEnvironment, type Environment } from './environment.js';
 import { JobFailedError, JobrailError, TimeoutError, storageError } from './errors.js';
 import { EventHub, type MessageChannelLike, type QueueMessage } from './events.js';
 import { INTERNALS, type QueueInternals } from './internals.js';
-import { LocalChannel } from './local-channel.js';
 import { checkBackoffStrategies, checkJobName, checkJobOptions, checkNumber, describe, isPlainObject, normalizeJobOptions } from './options.js';
 import type { ScheduleInfo, ScheduleJobOptions, ScheduleSpec } from './schedule.js';
 import { readStorageStatus, requestPersistence, type StorageStatus } from './persistence.js';
@@ -230,7 +229,7 @@ export async function openQueue<M extends JobMap = JobMap>(name: string = 'defau
     channel = env.channel(`jobrail:${name}`) as MessageChannelLike | undefined;
   } else {
     // Loaded on demand: memory queues are for tests and runtimes without IndexedDB.
-    const { MemoryEngine } = await import('./store/memory.js');
+    const [{ MemoryEngine }, { LocalChannel }] = await Promise.all([import('./store/memory.js'), import('./local-channel.js')]);
     const shared = memoryEngines.get(name) ?? { engine: new MemoryEngine(name), refs: 0 };
     shared.refs += 1;
     memoryEngines.set(name, shared);

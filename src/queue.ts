@@ -366,7 +366,7 @@ class JobQueue<M extends JobMap> implements Queue<M> {
     return rec && (toJob(rec) as JobOf<M>);
   }
 
-  list<N extends keyof M & string = keyof M & string>(options: ListOptions<N> = {}): Promise<JobOf<M, N>[]> {
+  async list<N extends keyof M & string = keyof M & string>(options: ListOptions<N> = {}): Promise<JobOf<M, N>[]> {
     return this.admin((a) => a.list(this[INTERNALS], options) as Promise<JobOf<M, N>[]>);
   }
 
@@ -467,7 +467,7 @@ class JobQueue<M extends JobMap> implements Queue<M> {
     return this.admin((a) => a.retry(this[INTERNALS], id));
   }
 
-  retryFailed(): Promise<number> {
+  async retryFailed(): Promise<number> {
     return this.admin((a) => a.retryFailed(this[INTERNALS]));
   }
 
@@ -476,15 +476,15 @@ class JobQueue<M extends JobMap> implements Queue<M> {
     return this.admin((a) => a.remove(this[INTERNALS], id));
   }
 
-  clean(options: CleanOptions): Promise<number> {
+  async clean(options: CleanOptions): Promise<number> {
     return this.admin((a) => a.clean(this[INTERNALS], options));
   }
 
-  pause(): Promise<void> {
+  async pause(): Promise<void> {
     return this.admin((a) => a.pause(this[INTERNALS]));
   }
 
-  resume(): Promise<void> {
+  async resume(): Promise<void> {
     return this.admin((a) => a.resume(this[INTERNALS]));
   }
 

@@ -4,9 +4,6 @@ import type { IndexName } from './store/schema.js';
 import type { JobRecord } from './store/record.js';
 import { JOB_STATES, type JobState, type ListOptions } from './types.js';
 
-/** Page size of `list()` when no `limit` is given. */
-export const DEFAULT_LIST_LIMIT = 1000;
-
 export function getJob(engine: Engine, id: string): Promise<JobRecord | undefined> {
   return engine.read((tx) => tx.get(id));
 }

@@ -2,7 +2,11 @@ import { draftJob, insertJobs, measureJobData, type Draft, type Inserted } from 
 import { resolveEnvironment, type Environment } from './environment.js';
 import { JobFailedError, JobrailError, TimeoutError, storageError } from './errors.js';
 import { EventHub, type MessageChannelLike, type QueueMessage } from './events.js';
+import { countJobs, getJob, listJobs } from './inspect.js';
 import { INTERNALS, type QueueInternals } from './internals.js';
+import { LocalChannel } from './local-channel.js';
+import { countRunners } from './runners.js';
+import { cleanJobs, readPaused, removeJob, retryAllFailed, retryJob, setPaused } from './manage.js';
 import { checkBackoffStrategies, checkJobName, checkJobOptions, checkNumber, describe, isPlainObject, normalizeJobOptions } from './options.js';
 import type { ScheduleInfo, ScheduleJobOptions, ScheduleSpec } from './schedule.js';
 import { readStorageStatus, requestPersistence, type StorageStatus } from './persistence.js';
@@ -12,6 +16,7 @@ import type { MemoryEngine } from './store/memory.js';
 import { OPEN_STORE, isQueueStore, type OpenStore } from './store/external.js';
 import { toJob, type JobRecord } from './store/record.js';
 import {
+  JOB_STATES,
   type BackoffFunction,
   type BackoffStrategy,
   type DataOf,
@@ -28,6 +33,9 @@ import {
   type QueueEventName,
   type QueueOptions,
 } from './types.js';
+
+/** Page size of `list()` when no `limit` is given. */
+export const DEFAULT_LIST_LIMIT = 1000;
 
 /** Largest job data accepted by default (see `QueueOptions.maxDataBytes`). */
 export const DEFAULT_MAX_DATA_BYTES = 16 * 1024 * 1024;
@@ -229,7 +237,7 @@ export async function openQueue<M extends JobMap = JobMap>(name: string = 'defau
     channel = env.channel(`jobrail:${name}`) as MessageChannelLike | undefined;
   } else {
     // Loaded on demand: memory queues are for tests and runtimes without IndexedDB.
-    const [{ MemoryEngine }, { LocalChannel }] = await Promise.all([import('./store/memory.js'), import('./local-channel.js')]);
+    const { MemoryEngine } = await import('./store/memory.js');
     const shared = memoryEngines.get(name) ?? { engine: new MemoryEngine(name), refs: 0 };
     shared.refs += 1;
     memoryEngines.set(name, shared);
@@ -288,10 +296,6 @@ class JobQueue<M extends JobMap> implements Queue<M> {
     if (this.closed) throw new JobrailError(`Queue "${this.name}" is closed: open it again with openQueue()`);
   }
 
-  private readJob(id: string): Promise<JobRecord | undefined> {
-    return this.engine.read((tx) => tx.get(id));
-  }
-
   private async guard<T>(action: string, fn: () => Promise<T>): Promise<T> {
     this.assertOpen();
     try {
@@ -299,15 +303,6 @@ class JobQueue<M extends JobMap> implements Queue<M> {
     } catch (error) {
       throw storageError(action, error);
     }
-  }
-
-  /**
-   * Runs one of the methods that inspect or manage jobs (`queue-admin.ts`), loading that
-   * module on the first call: most pages only add and run jobs. It checks the arguments and
-   * that the queue is open, as every method here does; a call always rejects, never throws.
-   */
-  private async admin<T>(call: (admin: typeof import('./queue-admin.js')) => Promise<T>): Promise<T> {
-    return call(await import('./queue-admin.js'));
   }
 
   private draft(name: unknown, data: unknown, options: unknown, now: number): { draft: Draft; backoffFn: BackoffFunction | undefined } {
@@ -362,16 +357,26 @@ class JobQueue<M extends JobMap> implements Queue<M> {
 
   async get(id: string): Promise<JobOf<M> | undefined> {
     checkId(id);
-    const rec = await this.guard('read a job', () => this.readJob(id));
+    const rec = await this.guard('read a job', () => getJob(this.engine, id));
     return rec && (toJob(rec) as JobOf<M>);
   }
 
-  async list<N extends keyof M & string = keyof M & string>(options: ListOptions<N> = {}): Promise<JobOf<M, N>[]> {
-    return this.admin((a) => a.list(this[INTERNALS], options) as Promise<JobOf<M, N>[]>);
+  async list<N extends keyof M & string = keyof M & string>(input: ListOptions<N> = {}): Promise<JobOf<M, N>[]> {
+    const options = input;
+    if (!isPlainObject(input)) throw new TypeError(`Expected \`options\` of list to be an object, got ${describe(options)}`);
+    for (const key of Object.keys(options)) {
+      if (!['state', 'name', 'limit', 'offset'].includes(key)) throw new TypeError(`Unknown list option \`${key}\`: expected state, name, limit or offset`);
+    }
+    if (options.state !== undefined && !JOB_STATES.includes(options.state as JobState)) throw new TypeError(`Expected \`state\` to be one of ${JOB_STATES.join(', ')}, got ${describe(options.state)}`);
+    if (options.name !== undefined) checkJobName(options.name);
+    const limit = options.limit === undefined ? DEFAULT_LIST_LIMIT : checkNumber('limit', options.limit, { integer: true });
+    const offset = options.offset === undefined ? 0 : checkNumber('offset', options.offset, { integer: true });
+    const recs = await this.guard('list jobs', () => listJobs(this.engine, { ...options, limit, offset }));
+    return recs.map((r) => toJob(r) as JobOf<M, N>);
   }
 
   counts(): Promise<Record<JobState, number>> {
-    return this.admin((a) => a.counts(this[INTERNALS]));
+    return this.guard('count jobs', () => countJobs(this.engine));
   }
 
   waitFor(target: string | { readonly id: string }, options?: WaitOptions): Promise<never> {
@@ -415,7 +420,7 @@ class JobQueue<M extends JobMap> implements Queue<M> {
       const unsubscribe = this.hub.subscribe((msg: QueueMessage) => {
         // Many jobs changed, or another process wrote (SQLite): the job is read again.
         if (msg.kind === 'changed') {
-          this.readJob(id).then((rec) => rec && finish(toJob(rec)), () => undefined);
+          getJob(this.engine, id).then((rec) => rec && finish(toJob(rec)), () => undefined);
           return;
         }
         if (msg.kind !== 'job' || msg.job.id !== id) return;
@@ -430,7 +435,7 @@ class JobQueue<M extends JobMap> implements Queue<M> {
           fail(new TimeoutError(`Job ${id} did not finish within the waitFor timeout of ${String(timeout)} ms (the job itself goes on)`));
         }, timeout);
       }
-      this.readJob(id).then(
+      getJob(this.engine, id).then(
         (rec) => {
           if (rec) return finish(toJob(rec));
           // Deleted on completion (removeOnComplete) before the wait began: its outcome was kept.
@@ -464,36 +469,70 @@ class JobQueue<M extends JobMap> implements Queue<M> {
 
   async retry(id: string): Promise<number> {
     checkId(id);
-    return this.admin((a) => a.retry(this[INTERNALS], id));
+    const rec = await this.guard('retry a job', () => retryJob(this.engine, id, this.env.now()));
+    if (!rec) {
+      const current = await getJob(this.engine, id);
+      throw new JobrailError(
+        current
+          ? `Job ${id} is ${current.state}: only failed jobs can be retried`
+          : `No job with id ${JSON.stringify(id)} in queue "${this.name}"`,
+      );
+    }
+    this.hub.emit({ kind: 'changed', change: { action: 'retry', count: 1 } });
+    this.hub.emit({ kind: 'wake' });
+    return 1;
   }
 
   async retryFailed(): Promise<number> {
-    return this.admin((a) => a.retryFailed(this[INTERNALS]));
+    const recs = await this.guard('retry failed jobs', () => retryAllFailed(this.engine, this.env.now()));
+    if (recs.length > 0) {
+      this.hub.emit({ kind: 'changed', change: { action: 'retryFailed', count: recs.length } });
+      this.hub.emit({ kind: 'wake' });
+    }
+    return recs.length;
   }
 
   async remove(id: string): Promise<boolean> {
     checkId(id);
-    return this.admin((a) => a.remove(this[INTERNALS], id));
+    const removed = await this.guard('remove a job', () => removeJob(this.engine, id, this.env.now()));
+    if (!removed) return false;
+    this[INTERNALS].backoffFns.delete(id);
+    this.hub.emit({ kind: 'job', event: 'removed', job: toJob(removed.job) });
+    for (const rec of removed.cascade) this.hub.emit({ kind: 'job', event: 'failed', job: toJob(rec) });
+    return true;
   }
 
   async clean(options: CleanOptions): Promise<number> {
-    return this.admin((a) => a.clean(this[INTERNALS], options));
+    if (!isPlainObject(options)) throw new TypeError(`Expected \`options\` of clean to be { state: 'completed' | 'failed', olderThan?, limit? }, got ${describe(options)}`);
+    for (const key of Object.keys(options)) {
+      if (!['state', 'olderThan', 'limit'].includes(key)) throw new TypeError(`Unknown clean option \`${key}\`: expected state, olderThan or limit`);
+    }
+    if (options.state !== 'completed' && options.state !== 'failed') throw new TypeError(`Expected \`state\` of clean to be 'completed' or 'failed', got ${describe(options.state)}`);
+    const olderThan = options.olderThan === undefined ? 0 : checkNumber('olderThan', options.olderThan);
+    const limit = options.limit === undefined ? Infinity : checkNumber('limit', options.limit, { integer: true });
+    const removed = await this.guard('clean jobs', () => cleanJobs(this.engine, options.state, olderThan, limit, this.env.now()));
+    for (const rec of removed) this[INTERNALS].backoffFns.delete(rec.id);
+    if (removed.length > 0) this.hub.emit({ kind: 'changed', change: { action: 'clean', count: removed.length } });
+    return removed.length;
   }
 
   async pause(): Promise<void> {
-    return this.admin((a) => a.pause(this[INTERNALS]));
+    await this.guard('pause the queue', () => setPaused(this.engine, true));
+    this.hub.emit({ kind: 'paused', paused: true });
   }
 
   async resume(): Promise<void> {
-    return this.admin((a) => a.resume(this[INTERNALS]));
+    await this.guard('resume the queue', () => setPaused(this.engine, false));
+    this.hub.emit({ kind: 'paused', paused: false });
+    this.hub.emit({ kind: 'wake' });
   }
 
   isPaused(): Promise<boolean> {
-    return this.admin((a) => a.isPaused(this[INTERNALS]));
+    return this.guard('read the paused flag', () => readPaused(this.engine));
   }
 
   runners(): Promise<number> {
-    return this.admin((a) => a.runners(this[INTERNALS]));
+    return this.guard('count the runners', () => countRunners(this.name, this.env));
   }
 
   async schedule<N extends keyof M & string>(id: string, spec: ScheduleSpec, name: N, data?: M[N], options?: ScheduleJobOptions): Promise<ScheduleInfo<M[N], N>> {
@@ -530,8 +569,6 @@ class JobQueue<M extends JobMap> implements Queue<M> {
     return this.hub.on(event, listener as (arg?: Job | QueueChange) => void);
   }
 
-  // Not in queue-admin.ts: Firefox may prompt for persist(), which must run within the user
-  // gesture that called it, not after a chunk has loaded.
   persist(): Promise<StorageStatus> {
     try {
       this.assertOpen();

@@ -22,7 +22,20 @@ export function registerRunner(queue: string, runner: object): () => void {
   };
 }
 
-/** How many runners of `queue` this realm has started and not stopped. */
-export function localRunners(queue: string): number {
-  return local.get(queue)?.size ?? 0;
+/**
+ * How many runners run `queue` now: from the Web Locks held in every tab and worker of the
+ * origin where Web Locks exist, else those of this realm.
+ */
+export async function countRunners(queue: string, env: Environment): Promise<number> {
+  const here = local.get(queue)?.size ?? 0;
+  if (!env.locks) return here;
+  const prefix = runnerLockPrefix(queue);
+  const snapshot = await env.locks.query();
+  const owners = new Set<string>();
+  // `<prefix><owner>` is a runner; `<prefix><owner>/worker:<id>` one of its workers.
+  for (const lock of snapshot.held ?? []) {
+    if (lock.name?.startsWith(prefix)) owners.add(lock.name.slice(prefix.length).split('/')[0] as string);
+  }
+  // A runner of this realm that has not got its lock yet is running all the same.
+  return Math.max(owners.size, here);
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { JOB_STATES, JobFailedError, JobrailError, PermanentError, openQueue, startWorkers, type Job } from '../src/index.js';
 import { INTERNALS } from '../src/internals.js';
-import { DEFAULT_LIST_LIMIT } from '../src/inspect.js';
+import { DEFAULT_LIST_LIMIT } from '../src/queue.js';
 import { FakeClock } from './helpers/clock.js';
 import { INLINE_MAX_BYTES } from '../src/store/payload.js';
 import { STORAGES, deferred, dump, engineOf, storageFor, nextDrained, nextEvent, openTest, record, uniqueName } from './helpers/queues.js';

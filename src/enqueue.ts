@@ -120,6 +120,7 @@ class StaleCounter extends Error {}
  */
 export async function insertJobs(engine: Engine, drafts: Draft[], options: { guess?: boolean } = {}): Promise<Inserted[]> {
   checkDependencyIndexes(drafts);
+  await engine.prepareValues?.(drafts.map((d) => d.data));
   // Only plain drafts: a key, a dependency or a replace reads the store anyway, and a write
   // under a stale guess must not be able to change what those reads decide.
   const plain = drafts.every((d) => d.idempotencyKey === undefined && d.plan === undefined);

@@ -115,6 +115,21 @@ describe('Blob and File data where IndexedDB refuses Blobs', () => {
     expect((await queue.get(b!.id))?.data).toEqual({ n: 1 });
   });
 
+  it('a bulk add of many jobs, each with Blobs of its own, is stored whole', async () => {
+    const fake = refuseBlobs();
+    const { queue } = await openTest('indexeddb');
+    const jobs = await queue.addBulk(Array.from({ length: 12 }, (_, i) => ({ name: 'upload', data: { a: new Blob([`a${String(i)}`]), b: [new Blob([`b${String(i)}`])] } })));
+    expect(jobs).toHaveLength(12);
+    const texts = await Promise.all(
+      jobs.map(async (job) => {
+        const d = (await queue.get(job.id))?.data as { a: Blob; b: Blob[] };
+        return `${await d.a.text()}/${await (d.b[0] as Blob).text()}`;
+      }),
+    );
+    expect(texts).toEqual(Array.from({ length: 12 }, (_, i) => `a${String(i)}/b${String(i)}`));
+    expect(fake.refused()).toBe(1);
+  });
+
   it('keeps no Blob in the database: the stored payload holds the bytes', async () => {
     refuseBlobs();
     const { queue, name } = await openTest('indexeddb');

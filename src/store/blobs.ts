@@ -47,6 +47,13 @@ function eachBlob(value: unknown, visit: (blob: Blob) => void): void {
   }
 }
 
+/** Every Blob reachable in `values` (through plain objects, arrays, Maps and Sets). */
+export function blobsIn(values: readonly unknown[]): Blob[] {
+  const out: Blob[] = [];
+  for (const value of values) eachBlob(value, (blob) => out.push(blob));
+  return out;
+}
+
 export function hasBlob(value: unknown): boolean {
   let found = false;
   eachBlob(value, () => {
@@ -110,6 +117,11 @@ function rebuild(value: unknown, leaf: (v: object) => unknown | undefined): unkn
 /** Encodes and decodes Blobs of stored values; remembers each Blob's bytes by identity. */
 export class BlobCodec {
   private readonly bytes = new WeakMap<Blob, EncodedBlob>();
+
+  /** Whether the bytes of `blob` were read already. */
+  has(blob: Blob): boolean {
+    return this.bytes.has(blob);
+  }
 
   /** Reads the bytes of `blobs` (outside any transaction). */
   async read(blobs: Blob[]): Promise<void> {

@@ -71,6 +71,8 @@ export interface Engine {
   /** `strict` flushes to disk before resolving (used for `add`); `relaxed` may lose the write on an OS crash. */
   write<T>(fn: (tx: Tx) => Promise<T>, durability: 'strict' | 'relaxed'): Promise<T>;
   close(): void;
+  /** Work an engine can do before a write of `values` that it cannot do inside the transaction (IndexedDB: read Blob bytes). */
+  prepareValues?(values: readonly unknown[]): Promise<void>;
 }
 
 /**

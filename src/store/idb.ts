@@ -4,7 +4,7 @@ import { compareKeys, type Direction, type Engine, type Key, type Range, type Tx
 import type { JobRecord } from './record.js';
 import { ACTIVE, DB_VERSION, DELAYED, INDEXES, JOBS, JOB_STORES, META, PAYLOADS, dbName, storesOf, tierOf, type IndexName, type JobStore, type JobrailDB } from './schema.js';
 import { upgrade } from './migrations.js';
-import { BlobBytesNeeded, BlobCodec, BlobSupportUnknown, hasBlob } from './blobs.js';
+import { BlobBytesNeeded, BlobCodec, BlobSupportUnknown, blobsIn, hasBlob } from './blobs.js';
 import { isConnectionLoss, sameValue, WriteLog } from './recovery.js';
 
 /** How long an open may stay blocked by another tab's old connection before it fails. */
@@ -287,6 +287,17 @@ export class IdbEngine implements Engine {
     }
   }
 
+  /**
+   * Reads ahead the bytes of every Blob in `values` where Blobs are stored as bytes, so that
+   * writing them takes one transaction, not one aborted attempt per value.
+   */
+  async prepareValues(values: readonly unknown[]): Promise<void> {
+    const blobs = blobsIn(values);
+    if (blobs.length === 0) return;
+    this.nativeBlobs ??= await this.probeBlobs(await this.open());
+    if (this.nativeBlobs === false) await this.codec.read(blobs);
+  }
+
   /** Opens (or reopens) the connection. */
   connect(): Promise<IDBPDatabase<JobrailDB>> {
     if (this.closed) return Promise.reject(new JobrailError(`Queue "${this.queue}" is closed: open it again with openQueue()`));
@@ -423,7 +434,9 @@ export class IdbEngine implements Engine {
           this.nativeBlobs ??= await this.probeBlobs(db);
           continue;
         }
-        if (error instanceof BlobBytesNeeded && blobRounds++ < BLOB_ROUNDS) {
+        // Each round reads Blobs not read before, so this ends; a bulk insert reads its Blobs
+        // ahead (prepareValues) and needs no round at all.
+        if (error instanceof BlobBytesNeeded && error.blobs.some((blob) => !this.codec.has(blob))) {
           await this.codec.read(error.blobs);
           continue;
         }

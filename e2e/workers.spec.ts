@@ -66,7 +66,9 @@ test.describe('handlers in a Web Worker pool', () => {
 
   test('a busy-hung handler is retried only after its worker has really stopped: the two never overlap', async ({ page }) => {
     await openHarness(page, { queue: 'hang-retry', mode: 'worker', workers: 1, concurrency: 1, start: 1 });
-    const id = await page.evaluate(async () => (await window.h.add({ hangOnAttempt: 1, ms: 5 }, { timeout: 300, retries: 3, backoff: { type: 'fixed', delay: 0 } })).id);
+    // The timeout counts from the claim, so it covers starting the replacement worker too:
+    // 300 ms was too short for that on a loaded 2-core machine (attempt 2 timed out as well).
+    const id = await page.evaluate(async () => (await window.h.add({ hangOnAttempt: 1, ms: 5 }, { timeout: 1500, retries: 3, backoff: { type: 'fixed', delay: 0 } })).id);
     expect(await page.evaluate((jobId) => window.h.waitFor(jobId), id)).toEqual({ ok: true, attempt: 2 });
     const { overlaps } = checkInvariants(await readLog(page));
     expect(overlaps).toBe(0);

@@ -93,7 +93,27 @@ export const test = base.extend<object, { webkitDriver: WebKitDriver | undefined
       return;
     }
     const context = await browser.newContext({ baseURL });
+    if (browserName === 'firefox') retryNewPage(context);
     await use(context);
     await context.close();
   },
 });
+
+/**
+ * Firefox ESR over BiDi now and then refuses to open a tab while another one is opening or
+ * closing (`browsingContext.create: unknown error … TabManager.getTabBrowser(...) is
+ * undefined`, seen once in a fresh-clone run at load 12): the browser's, not the queue's, so a
+ * new page is asked for once more after that error only.
+ */
+function retryNewPage(context: BrowserContext): void {
+  const newPage = context.newPage.bind(context);
+  context.newPage = async () => {
+    try {
+      return await newPage();
+    } catch (error) {
+      if (!/browsingContext\.create.*getTabBrowser|getTabBrowser\(\.\.\.\) is undefined/s.test(String(error))) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      return newPage();
+    }
+  };
+}

@@ -6,20 +6,27 @@
  *
  * What it provides: context.newPage/pages/close; page.goto/reload (waitUntil 'load' or
  * 'commit'), evaluate, waitForFunction, waitForTimeout, close, url, on('pageerror' |
- * 'console' | 'close'); page.locator(css).locator(css) (each step also looks inside shadow
- * roots) with first/last/nth/count/evaluate/textContent and the matchers toHaveText,
- * toContainText, toBeVisible, toBeAttached, toHaveCount. Anything else throws, naming what
- * is missing: exclude the test in WebKit with `engines(...)` (e2e/test.ts), or add it here.
+ * 'console' | 'close'), keyboard, setViewportSize, screenshot; locators (locator.ts: css,
+ * getByRole/getByLabel/getByText, filter, first/last/nth; click, fill, press, check,
+ * selectOption, focus, evaluate, text and state reads) and the matchers Playwright's expect
+ * polls through them. Anything else throws, naming what is missing: exclude the test in
+ * WebKit with `onlyIn(...)` (e2e/test.ts), or add it here.
  *
  * Differences that a spec may notice:
  * - 'pageerror' and 'console' (errors only) are caught from when the adapter's hooks are
  *   installed (right after a load, or at the first evaluate after a 'commit' navigation), not
  *   during the page's first script; errors inside workers are not seen.
  * - Windows of a session are separate top-level windows, all visible (no hidden tabs).
+ * - The default viewport is MiniBrowser's (1024 × 747), not Playwright's 1280 × 720.
+ * - Screenshots cover the viewport only (`fullPage` too): WebDriver classic has no full-page capture.
  * - evaluate() values cross as JSON with the types Playwright keeps (undefined, NaN, ±0,
  *   ±Infinity, Date, RegExp, Error, BigInt); DOM nodes and other host objects become `{}`.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Session } from './webdriver.js';
+import { domEngine } from './dom.js';
+import { WdKeyboard, WdLocator, type LocatorOptions, type RoleOptions } from './locator.js';
 
 /** Runs one command at a time: a WebDriver session has a single "current window". */
 class Mutex {
@@ -32,7 +39,7 @@ class Mutex {
 }
 
 /** Both realms use these two (the page gets their source): values with the types Playwright keeps. */
-function encode(value: unknown, seen: Set<object> = new Set()): unknown {
+export function encode(value: unknown, seen: Set<object> = new Set()): unknown {
   if (value === undefined || typeof value === 'function' || typeof value === 'symbol') return { $u: 1 };
   if (typeof value === 'number') {
     if (Number.isNaN(value)) return { $n: 'NaN' };
@@ -57,7 +64,7 @@ function encode(value: unknown, seen: Set<object> = new Set()): unknown {
   }
 }
 
-function decode(value: unknown): unknown {
+export function decode(value: unknown): unknown {
   if (value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) return value.map(decode);
   const v = value as Record<string, unknown>;
@@ -81,7 +88,7 @@ function decode(value: unknown): unknown {
  * Installed once per document: the codec, results of evaluations that outlast one WebDriver
  * call, and the page's errors since the last call.
  */
-const RUNTIME = `
+export const RUNTIME = `
 if (!window.__wd) {
   const encode = ${encode.toString()};
   const decode = ${decode.toString()};
@@ -90,7 +97,7 @@ if (!window.__wd) {
   addEventListener('unhandledrejection', (e) => errors.push({ kind: 'pageerror', name: (e.reason && e.reason.name) || 'Error', text: String((e.reason && e.reason.message) || e.reason) }));
   const consoleError = console.error.bind(console);
   console.error = (...args) => { errors.push({ kind: 'console', text: args.map((a) => (a instanceof Error ? String(a) : typeof a === 'string' ? a : JSON.stringify(a))).join(' ') }); consoleError(...args); };
-  window.__wd = { encode, decode, results: new Map(), drain: () => errors.splice(0) };
+  window.__wd = { encode, decode, dom: (${domEngine.toString()})(), results: new Map(), drain: () => errors.splice(0) };
 }
 `;
 
@@ -99,12 +106,12 @@ type PageEvent = { kind: 'pageerror' | 'console'; name?: string; text: string };
 
 let evalSeq = 0;
 
-function unsupported(what: string): never {
-  throw new Error(`${what} is not provided by the WebKit adapter (e2e/webkit/page.ts): exclude the test in WebKit with engines(…) from e2e/test.ts, saying why, or add it to the adapter`);
+export function unsupported(what: string): never {
+  throw new Error(`${what} is not provided by the WebKit adapter (e2e/webkit/page.ts): exclude the test in WebKit with onlyIn(…) from e2e/test.ts, saying why, or add it to the adapter`);
 }
 
 /** Wraps an adapter object so that any member it lacks throws with a message that names it. */
-function strict<T extends object>(target: T, kind: string): T {
+export function strict<T extends object>(target: T, kind: string): T {
   return new Proxy(target, {
     get(t, prop, receiver) {
       if (typeof prop === 'symbol' || prop in t || prop === 'then' || prop === 'toJSON' || prop === 'asymmetricMatch' || prop === '$$typeof' || prop === 'nodeType')
@@ -220,7 +227,8 @@ export class WdPage {
     }
   }
 
-  private cmd<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
+  /** One WebDriver command, with this page's window current. */
+  cmd<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
     if (this.closed) throw new Error('page is closed');
     return this.ctx.inWindow(this.handle, () => this.ctx.session.cmd<T>(method, path, body));
   }
@@ -241,7 +249,16 @@ export class WdPage {
     if (options.waitUntil === 'commit') {
       await this.cmd('POST', '/execute/sync', { script: 'setTimeout(() => location.reload())', args: [] });
     } else {
+      // Once, under load, the commands after a refresh read errors that only a document being
+      // torn down throws ("Responsible document is not fully active"): they must run in the
+      // new document, which a mark left on the old window tells apart.
+      await this.cmd('POST', '/execute/sync', { script: 'window.__wdReloading = true', args: [] });
       await this.cmd('POST', '/refresh', {});
+      const until = Date.now() + 60_000;
+      while (!(await this.cmd<boolean>('POST', '/execute/sync', { script: "return !window.__wdReloading && document.readyState === 'complete'", args: [] }))) {
+        if (Date.now() > until) throw new Error('page.reload: the page did not load again within 60 s');
+        await new Promise((r) => setTimeout(r, 20));
+      }
       await this.install();
     }
     return null;
@@ -256,8 +273,12 @@ export class WdPage {
    * a longer one is kept in the page and polled, so a long wait in one window never blocks
    * the commands of the others.
    */
-  async evaluate<R, A>(fn: ((arg: A) => R | Promise<R>) | string, arg?: A): Promise<R> {
-    const source = typeof fn === 'function' ? fn.toString() : `() => (${fn})`;
+  evaluate<R, A>(fn: ((arg: A) => R | Promise<R>) | string, arg?: A): Promise<R> {
+    return this.evaluateSource<R>(typeof fn === 'function' ? fn.toString() : `() => (${fn})`, arg);
+  }
+
+  /** evaluate() of a function given as source text (the locators build theirs around the spec's). */
+  async evaluateSource<R>(source: string, arg?: unknown): Promise<R> {
     const id = `e${String(++evalSeq)}`;
     const script = `${RUNTIME}
       const [arg, id, done] = arguments;
@@ -310,123 +331,69 @@ export class WdPage {
     this.emit('close', this);
   }
 
-  locator(selector: string): WdLocator {
-    return WdLocator.create(this, [selector]);
-  }
-}
-
-type ExpectedText = { string?: string; regexSource?: string; regexFlags?: string; matchSubstring?: boolean; ignoreCase?: boolean; normalizeWhiteSpace?: boolean };
-type ExpectOptions = { expectedText?: ExpectedText[]; expectedNumber?: number; isNot: boolean; timeout: number };
-
-/** CSS selectors, each step searched in light DOM and open shadow roots (as Playwright's CSS engine does). */
-export class WdLocator {
-  /** Playwright's `expect` recognises its locators by this name and calls `_expect` to poll. */
-  readonly _apiName = 'Locator';
-
-  constructor(
-    private readonly page: WdPage,
-    private readonly steps: string[],
-    private readonly index?: number,
-  ) {}
-
-  static create(page: WdPage, steps: string[], index?: number): WdLocator {
-    return strict(new WdLocator(page, steps, index), 'locator');
+  /** Runs `script` synchronously in the page with the adapter's runtime (WebDriver keeps element arguments and results as elements). */
+  async exec<T>(script: string, args: unknown[] = []): Promise<T> {
+    return this.cmd<T>('POST', '/execute/sync', { script: `${RUNTIME}\n${script}`, args });
   }
 
-  locator(selector: string): WdLocator {
-    return WdLocator.create(this.page, [...this.steps, selector], undefined);
-  }
-  first(): WdLocator {
-    return WdLocator.create(this.page, this.steps, 0);
-  }
-  last(): WdLocator {
-    return WdLocator.create(this.page, this.steps, -1);
-  }
-  nth(i: number): WdLocator {
-    return WdLocator.create(this.page, this.steps, i);
+  /** WebDriver "Perform Actions": real (trusted) input events, as a user's. */
+  async actions(actions: unknown[]): Promise<void> {
+    await this.cmd('POST', '/actions', { actions });
   }
 
-  toString(): string {
-    return `locator(${this.steps.map((s) => `'${s}'`).join(' >> ')})${this.index === undefined ? '' : `.nth(${String(this.index)})`}`;
+  readonly keyboard = strict(new WdKeyboard(this), 'keyboard');
+
+  private viewport: { width: number; height: number } | null = null;
+
+  viewportSize(): { width: number; height: number } | null {
+    return this.viewport;
   }
 
-  /** The matching elements' text, visibility and count, read in the page. */
-  private snapshot(): Promise<{ count: number; texts: string[]; visible: boolean[] }> {
-    return this.page.evaluate(
-      ({ steps, index }) => {
-        const deep = (root: ParentNode, sel: string): Element[] => {
-          const out: Element[] = [];
-          const walk = (node: ParentNode) => {
-            out.push(...node.querySelectorAll(sel));
-            for (const el of node.querySelectorAll('*')) if (el.shadowRoot) walk(el.shadowRoot);
-          };
-          walk(root);
-          return [...new Set(out)];
-        };
-        let found: Element[] = [document.documentElement];
-        for (const step of steps) found = found.flatMap((el) => [...deep(el, step), ...(el.shadowRoot ? deep(el.shadowRoot, step) : [])]);
-        found = [...new Set(found)];
-        if (index !== null) {
-          const el = found.at(index);
-          found = el ? [el] : [];
-        }
-        return {
-          count: found.length,
-          // As Playwright's matchers read text: through open shadow roots, slots by what they show.
-          texts: found.map(function text(node: Node): string {
-            if (node.nodeType === Node.TEXT_NODE) return (node as Text).data;
-            if (node instanceof HTMLSlotElement) {
-              const assigned = node.assignedNodes();
-              if (assigned.length > 0) return assigned.map(text).join('');
-            }
-            const from = node instanceof Element && node.shadowRoot ? node.shadowRoot : node;
-            return [...from.childNodes].map(text).join('');
-          }),
-          visible: found.map((el) => {
-            const r = el.getBoundingClientRect();
-            return r.width > 0 && r.height > 0 && getComputedStyle(el).visibility !== 'hidden';
-          }),
-        };
-      },
-      { steps: this.steps, index: this.index ?? null },
-    );
-  }
-
-  async count(): Promise<number> {
-    return (await this.snapshot()).count;
-  }
-
-  async textContent(): Promise<string | null> {
-    return (await this.snapshot()).texts[0] ?? null;
-  }
-
-  async _expect(expression: string, options: ExpectOptions): Promise<{ matches: boolean; received?: { value: unknown }; log: string[]; timedOut?: boolean }> {
-    const test = (s: Awaited<ReturnType<WdLocator['snapshot']>>): { matches: boolean; value: unknown } => {
-      if (expression === 'to.have.count') return { matches: s.count === options.expectedNumber, value: s.count };
-      if (expression === 'to.be.attached') return { matches: s.count > 0, value: s.count > 0 ? 'attached' : 'detached' };
-      if (expression === 'to.be.visible') return { matches: s.visible[0] === true, value: s.visible[0] ? 'visible' : 'hidden' };
-      if (expression === 'to.have.text') {
-        const want = options.expectedText?.[0] ?? {};
-        let text = s.texts[0];
-        if (text === undefined) return { matches: false, value: undefined };
-        if (want.normalizeWhiteSpace) text = text.replace(/\s+/g, ' ').trim();
-        let matches: boolean;
-        if (want.regexSource !== undefined) matches = new RegExp(want.regexSource, `${want.regexFlags ?? ''}${want.ignoreCase ? 'i' : ''}`).test(text);
-        else {
-          const [a, b] = want.ignoreCase ? [text.toLowerCase(), (want.string ?? '').toLowerCase()] : [text, want.string ?? ''];
-          matches = want.matchSubstring ? a.includes(b) : a === b;
-        }
-        return { matches, value: text };
-      }
-      return unsupported(`expect(locator) '${expression}'`);
-    };
-    const until = Date.now() + options.timeout;
+  /**
+   * Sizes the window so that the viewport (innerWidth × innerHeight) is `size`: WebDriver sets
+   * the outer size, so the window's frame is measured and added. Narrow sizes rely on the GTK
+   * style that WebKitDriver.start() gives MiniBrowser (its toolbar otherwise keeps 447 px).
+   */
+  async setViewportSize(size: { width: number; height: number }): Promise<void> {
+    const measure = () => this.exec<[number, number, number, number]>('return [innerWidth, innerHeight, outerWidth, outerHeight]');
+    const [iw, ih, ow, oh] = await measure();
+    await this.cmd('POST', '/window/rect', { width: size.width + ow - iw, height: size.height + oh - ih });
+    const until = Date.now() + 5_000;
     for (;;) {
-      const result = test(await this.snapshot());
-      if (result.matches !== options.isNot || Date.now() > until) {
-        return { matches: result.matches, received: { value: result.value }, log: [], timedOut: result.matches === options.isNot };
-      }
-      await new Promise((r) => setTimeout(r, 100));
+      const [w, h] = await measure();
+      if (w === size.width && h === size.height) break;
+      if (Date.now() > until) throw new Error(`page.setViewportSize: asked for ${String(size.width)}×${String(size.height)}, the viewport stayed ${String(w)}×${String(h)} (MiniBrowser's window cannot take that size)`);
+      await new Promise((r) => setTimeout(r, 50));
     }
+    this.viewport = { ...size };
+  }
+
+  /** The viewport as a PNG (WebDriver classic has no full-page capture: `fullPage` takes the whole root element, clipped by WebKit to what it can draw). */
+  async screenshot(options: { path?: string; fullPage?: boolean } = {}): Promise<Buffer> {
+    let base64: string;
+    if (options.fullPage) {
+      const root = await this.exec<Record<string, string>>('return document.documentElement');
+      base64 = await this.cmd<string>('GET', `/element/${Object.values(root)[0] ?? ''}/screenshot`);
+    } else base64 = await this.cmd<string>('GET', '/screenshot');
+    const png = Buffer.from(base64, 'base64');
+    if (options.path) {
+      mkdirSync(dirname(options.path), { recursive: true });
+      writeFileSync(options.path, png);
+    }
+    return png;
+  }
+
+  locator(selector: string): WdLocator {
+    return WdLocator.create(this, [{ css: selector }]);
+  }
+  getByRole(role: string, options: RoleOptions = {}): WdLocator {
+    return WdLocator.create(this, []).getByRole(role, options);
+  }
+  getByLabel(text: string | RegExp, options: LocatorOptions = {}): WdLocator {
+    return WdLocator.create(this, []).getByLabel(text, options);
+  }
+  getByText(text: string | RegExp, options: LocatorOptions = {}): WdLocator {
+    return WdLocator.create(this, []).getByText(text, options);
   }
 }
+

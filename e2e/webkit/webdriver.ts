@@ -5,7 +5,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { existsSync, openSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export const MINIBROWSER = '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser';
 
@@ -79,6 +81,18 @@ async function startXvfb(): Promise<{ display: string; proc: ChildProcess }> {
   return { display, proc };
 }
 
+/**
+ * A config directory (XDG_CONFIG_HOME) whose GTK style lets MiniBrowser's window shrink to a
+ * phone's width: its toolbar's buttons and address field keep the window at least 447 px wide,
+ * and page.setViewportSize(390 × …) must give a 390 px viewport. Web content is not styled by GTK.
+ */
+function gtkConfig(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'jobrail-webkit-'));
+  mkdirSync(join(dir, 'gtk-3.0'));
+  writeFileSync(join(dir, 'gtk-3.0', 'gtk.css'), '* { min-width: 0; min-height: 0; padding: 0; margin: 0; border-width: 0; }\n');
+  return dir;
+}
+
 /** A running WebKitWebDriver (and the Xvfb display it draws on), ready to open sessions. */
 export class WebKitDriver {
   private constructor(
@@ -86,14 +100,16 @@ export class WebKitDriver {
     private readonly driver: ChildProcess,
     readonly base: string,
     readonly display: string,
+    private readonly config: string,
   ) {}
 
   static async start(): Promise<WebKitDriver> {
     if (!existsSync(MINIBROWSER)) throw new Error(`WebKitGTK's MiniBrowser is missing at ${MINIBROWSER}: apt-get install -y webkit2gtk-driver`);
     const { display, proc: xvfb } = await startXvfb();
     const port = await freePort();
+    const config = gtkConfig();
     const driver = spawn('WebKitWebDriver', [`--port=${String(port)}`, '--host=127.0.0.1'], {
-      env: { ...process.env, DISPLAY: display },
+      env: { ...process.env, DISPLAY: display, XDG_CONFIG_HOME: config },
       // JOBRAIL_WEBKIT_LOG=file keeps what the driver and MiniBrowser print (crashes, IndexedDB errors).
       stdio: process.env.JOBRAIL_WEBKIT_LOG ? ['ignore', openSync(process.env.JOBRAIL_WEBKIT_LOG, 'a'), openSync(process.env.JOBRAIL_WEBKIT_LOG, 'a')] : 'ignore',
     });
@@ -112,7 +128,7 @@ export class WebKitDriver {
         await new Promise((r) => setTimeout(r, 50));
       }
     }
-    return new WebKitDriver(xvfb, driver, base, display);
+    return new WebKitDriver(xvfb, driver, base, display, config);
   }
 
   async newSession(): Promise<Session> {
@@ -132,6 +148,7 @@ export class WebKitDriver {
   async stop(): Promise<void> {
     this.driver.kill();
     this.xvfb.kill();
+    rmSync(this.config, { recursive: true, force: true });
   }
 }
 

@@ -3,7 +3,7 @@
  * the simulated server, go offline, crash a worker, pause, reload mid-run, open a second tab.
  * Assertions wait on what the page shows (mostly the <jobrail-dashboard>), never on sleeps.
  */
-import { expect, failsIn, test, type Page } from './test.js';
+import { expect, test, type Page } from './test.js';
 import { mkdirSync } from 'node:fs';
 import { trackErrors } from './harness.js';
 
@@ -212,7 +212,6 @@ test('pause holds new jobs in every tab; resume lets them run', async ({ page })
 });
 
 test('adds 1,000 jobs at once; a reload mid-run loses nothing and the counts carry on', async ({ page }) => {
-  failsIn('webkit', 'addBulk of 500 jobs holding 8 distinct Blobs fails with BlobBytesNeeded: the Blob fallback reads one new Blob per retry and gives up after BLOB_ROUNDS (src/store/idb.ts)');
   test.setTimeout(90_000);
   const errors = trackErrors(page);
   await openDemo(page);

@@ -39,8 +39,31 @@ function rawDb() {
 }
 const body = () => v8.serialize({ name: 'work', data: { n: 1 }, attempts: 0 });
 
+let queues = 0;
 async function queueOn(db) {
   return openQueue('bench', { storage: sqliteStorage(db) });
+}
+
+/**
+ * A database that counts what jobrail asks of it: statements run (prepared ones and `exec`)
+ * and write transactions (`BEGIN IMMEDIATE`). Only for the untimed `diag` case.
+ */
+function counting(db) {
+  const n = { statements: 0, writeTx: 0 };
+  return {
+    n,
+    db: {
+      prepare(sql) {
+        const st = db.prepare(sql);
+        return { run: (...a) => (n.statements++, st.run(...a)), all: (...a) => (n.statements++, st.all(...a)) };
+      },
+      exec(sql) {
+        n.statements++;
+        if (sql === 'BEGIN IMMEDIATE') n.writeTx++;
+        return db.exec(sql);
+      },
+    },
+  };
 }
 
 const cases = {
@@ -52,18 +75,26 @@ const cases = {
     const ins = raw.prepare('INSERT INTO jobs (state, seq, body) VALUES (?, ?, ?)');
     let seq = 0;
     const out = { jobrail: [], raw: [] };
+    // Both sides wait for fsync, whose time drifts with the other work on the disk: they
+    // take turns every BLOCK adds, so a slow spell of the disk falls on both.
+    const BLOCK = 50;
     for (let r = 0; r <= REPS; r++) {
-      let t = now();
-      for (let i = 0; i < ADDS; i++) await q.add('work', { n: i });
-      const a = ADDS / ((now() - t) / 1000);
-      t = now();
-      for (let i = 0; i < ADDS; i++) {
-        raw.exec('BEGIN IMMEDIATE');
-        ins.run('pending', ++seq, body());
-        raw.exec('COMMIT');
+      let ta = 0;
+      let tb = 0;
+      for (let done = 0; done < ADDS; done += BLOCK) {
+        const k = Math.min(BLOCK, ADDS - done);
+        let t = now();
+        for (let i = 0; i < k; i++) await q.add('work', { n: i });
+        ta += now() - t;
+        t = now();
+        for (let i = 0; i < k; i++) {
+          raw.exec('BEGIN IMMEDIATE');
+          ins.run('pending', ++seq, body());
+          raw.exec('COMMIT');
+        }
+        tb += now() - t;
       }
-      const b = ADDS / ((now() - t) / 1000);
-      if (r > 0) (out.jobrail.push(a), out.raw.push(b));
+      if (r > 0) (out.jobrail.push(ADDS / (ta / 1000)), out.raw.push(ADDS / (tb / 1000)));
     }
     await q.close();
     return out;
@@ -98,9 +129,11 @@ const cases = {
    * (synchronous = NORMAL, as jobrail's transitions) of 1 and of 8 jobs per transaction.
    */
   async e2e() {
-    const out = { jobrail: [], raw1: [], raw8: [] };
+    const out = { jobrail: [], memory: [], raw1: [], raw8: [] };
     for (let r = 0; r <= REPS; r++) {
       out.jobrail.push(await runQueue(E2E, 0));
+      // The same runner on the memory store (records structured-cloned in and out, no SQL): what the queue costs without SQLite.
+      out.memory.push(await runQueue(E2E, 0, 'memory'));
       for (const batch of [1, 8]) {
         const raw = rawDb();
         raw.exec('PRAGMA synchronous = NORMAL');
@@ -129,6 +162,32 @@ const cases = {
     return out;
   },
 
+  /**
+   * Not timed: SQL statements (prepared and exec, BEGIN and COMMIT included) and write
+   * transactions per job, for `add` one at a time and the end-to-end run (E2E jobs, seeding not counted).
+   */
+  async diag() {
+    const out = {};
+    {
+      const c = counting(fresh());
+      const q = await queueOn(c.db);
+      for (let i = 0; i < 20; i++) await q.add('work', { n: i });
+      const [s0, t0] = [c.n.statements, c.n.writeTx];
+      for (let i = 0; i < ADDS; i++) await q.add('work', { n: i });
+      out.addStatements = [(c.n.statements - s0) / ADDS];
+      out.addWriteTx = [(c.n.writeTx - t0) / ADDS];
+      await q.close();
+    }
+    {
+      const c = counting(fresh());
+      const before = { ...c.n };
+      await runQueue(E2E, 0, c.db, () => Object.assign(before, c.n));
+      out.e2eStatements = [(c.n.statements - before.statements) / E2E];
+      out.e2eWriteTx = [(c.n.writeTx - before.writeTx) / E2E];
+    }
+    return out;
+  },
+
   /** The e2e run with 1,000 and with STORED other jobs stored (delayed a year, and completed). */
   async scale() {
     const out = { stored1000: [], [`stored${String(STORED)}`]: [] };
@@ -152,10 +211,14 @@ const cases = {
   },
 };
 
-/** Stores `count` no-op jobs, then runs them at concurrency 8 to completion: jobs per second. */
-async function runQueue(count, _unused, db = fresh()) {
-  const q = await queueOn(db);
+/**
+ * Stores `count` no-op jobs, then runs them at concurrency 8 to completion: jobs per second.
+ * `db` 'memory': the memory store instead of SQLite. `seeded` is called once the jobs are stored.
+ */
+async function runQueue(count, _unused, db = fresh(), seeded = () => undefined) {
+  const q = db === 'memory' ? await openQueue(`bench-memory-${String(++queues)}`, { storage: 'memory' }) : await queueOn(db);
   for (let i = 0; i < count; i += 1000) await q.addBulk(Array.from({ length: Math.min(1000, count - i) }, (_, n) => ({ name: 'work', data: { n } })));
+  seeded();
   let done = 0;
   let finish;
   const all = new Promise((resolve) => (finish = resolve));

@@ -39,8 +39,15 @@ if (s.addBulk) row(`addBulk of ${out.sizes.bulk} (jobs/s)`, s.addBulk.jobrail, o
 if (s.e2e) {
   row(`end to end, concurrency 8, ${out.sizes.e2e} no-op jobs (jobs/s)`, s.e2e.jobrail, out.results.e2e.jobrail, `raw claim-and-complete, 8 per transaction ${s.e2e.raw8}/s`, s.e2e.jobrail / s.e2e.raw8, '>= 0.7');
   row('  the same', s.e2e.jobrail, out.results.e2e.jobrail, `raw, 1 per transaction ${s.e2e.raw1}/s`, s.e2e.jobrail / s.e2e.raw1, '');
+  if (s.e2e.memory) row('  the same runner on the memory store (no SQLite)', s.e2e.memory, out.results.e2e.memory, `raw 8 per transaction ${s.e2e.raw8}/s`, s.e2e.memory / s.e2e.raw8, '');
 }
 if (s.scale) row(`claims with ${out.sizes.stored} stored: time vs 1,000 stored`, s.scale[stored], out.results.scale[stored], `${s.scale.stored1000}/s with 1,000 stored`, s.scale.stored1000 / s.scale[stored], '<= 1.5');
+const d = out.results.diag;
+if (d) {
+  const f = (xs) => xs[0].toFixed(2);
+  console.log(`per add: ${f(d.addStatements)} SQL statements (BEGIN and COMMIT included) in ${f(d.addWriteTx)} write transactions; raw: 3 in 1`);
+  console.log(`per job end to end: ${f(d.e2eStatements)} SQL statements in ${f(d.e2eWriteTx)} write transactions; raw 8-job loop: ${(21 / 8).toFixed(2)} (per 8 jobs: 2 × BEGIN IMMEDIATE and COMMIT, 1 SELECT, 16 UPDATE) in 0.25\n`);
+}
 console.log(`jobrail/sqlite on ${out.runtime}, median of ${String(out.reps)} repetitions (min–max)\n`);
 for (const r of rows) console.log(`${r.what.padEnd(58)} ${String(r.value).padStart(7)} (${r.range})  ${r.against}  ratio ${r.ratio}${r.target ? ` (target ${r.target}: ${r.ok})` : ''}`);
 mkdirSync(`${root}bench/results`, { recursive: true });

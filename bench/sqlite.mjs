@@ -2,7 +2,7 @@
 /**
  * jobrail/sqlite benchmarks in a real runtime (the cases are bench/sqlite-cases.mjs):
  *
- *   npm run bench:sqlite -- --runtime node22|bun|deno [--reps 3] [--stored 100000]
+ *   npm run bench:sqlite -- --runtime node22|bun|deno [--reps 3] [--scale-reps 9] [--stored 100000]
  *
  * Builds dist/, runs the cases in the runtime from runtimes/ (npm run test:sqlite installs
  * them), prints each figure against its raw SQLite loop from the same process and run, and
@@ -41,7 +41,12 @@ if (s.e2e) {
   row('  the same', s.e2e.jobrail, out.results.e2e.jobrail, `raw, 1 per transaction ${s.e2e.raw1}/s`, s.e2e.jobrail / s.e2e.raw1, '');
   if (s.e2e.memory) row('  the same runner on the memory store (no SQLite)', s.e2e.memory, out.results.e2e.memory, `raw 8 per transaction ${s.e2e.raw8}/s`, s.e2e.memory / s.e2e.raw8, '');
 }
-if (s.scale) row(`claims with ${out.sizes.stored} stored: time vs 1,000 stored`, s.scale[stored], out.results.scale[stored], `${s.scale.stored1000}/s with 1,000 stored`, s.scale.stored1000 / s.scale[stored], '<= 1.5');
+if (s.scale) {
+  row(`claims with ${out.sizes.stored} stored: time vs 1,000 stored`, s.scale[stored], out.results.scale[stored], `${s.scale.stored1000}/s with 1,000 stored (${String(out.scaleReps)} repetitions)`, s.scale.stored1000 / s.scale[stored], '<= 1.5');
+  // The fastest run of each side: what the claims cost when the machine let them run.
+  const best = (xs) => Math.round(Math.max(...xs));
+  row('  the same, fastest run of each', best(out.results.scale[stored]), out.results.scale[stored], `${best(out.results.scale.stored1000)}/s with 1,000 stored`, best(out.results.scale.stored1000) / best(out.results.scale[stored]), '');
+}
 const d = out.results.diag;
 if (d) {
   const f = (xs) => xs[0].toFixed(2);

@@ -109,3 +109,23 @@ export function randomToken(env: Environment): string {
 }
 
 export { nextTask } from './next-task.js';
+
+let unloading: boolean | undefined;
+
+/**
+ * Whether this page is being unloaded for good (`pagehide` not into the back/forward cache).
+ * A worker that fails to load then is the browser tearing the page down, not a broken script:
+ * Firefox reports it as a bare `error` event, as it does for a worker URL that answers 404. The
+ * first call starts listening (before any worker is created, so before any such failure).
+ */
+export function pageUnloading(): boolean {
+  if (unloading === undefined) {
+    unloading = false;
+    if (typeof globalThis.addEventListener === 'function' && (globalThis as { document?: unknown }).document) {
+      globalThis.addEventListener('pagehide', (e) => {
+        if (!(e as PageTransitionEvent).persisted) unloading = true;
+      });
+    }
+  }
+  return unloading;
+}

@@ -1,5 +1,5 @@
 import { proxy, releaseProxy, wrap, type Remote } from 'comlink';
-import { randomToken, type Environment } from './environment.js';
+import { pageUnloading, randomToken, type Environment } from './environment.js';
 import { JobrailError, serializeError } from './errors.js';
 import type { Attempt, Executor } from './executor.js';
 import { HANDSHAKE_MS, HELLO, isStartupFailure, toWireError, type AttemptResult, type RunOutcome, type RunRequest, type WireError, type WorkerApi } from './protocol.js';
@@ -63,9 +63,13 @@ class PooledWorker {
   ) {
     this.api = wrap<WorkerApi>(worker);
     this.startFailed.catch(() => undefined);
+    pageUnloading();
     worker.addEventListener('error', (event: ErrorEvent) => {
       event.preventDefault?.();
-      if (!this.answered) this.failStart(loadFailure(event));
+      // While the page unloads, a worker that fails to load says nothing about its script:
+      // rejecting runner.ready with "could not be loaded" would report a broken script on every
+      // reload in Firefox (seen in the chaos soak).
+      if (!this.answered && !pageUnloading()) this.failStart(loadFailure(event));
       this.onDeath(this, `Worker crashed: ${event.message || 'uncaught error in the worker'}`);
     });
     worker.addEventListener('message', (event: MessageEvent) => {

@@ -131,7 +131,7 @@ export interface Claimed {
   jobs: JobRecord[];
   /** Why fewer than `max` jobs were claimed. */
   stop: 'full' | 'paused' | 'busy' | 'empty' | 'limited';
-  /** With `limited`: when the limiter has room again. */
+  /** With `limited`: when the limiter has room again; with `busy`: when a slot left to a waiting runner comes back. */
   until?: number;
   /** Jobs in `processing` across all tabs after this claim. */
   processing: number;
@@ -201,6 +201,15 @@ export async function claimWithin(tx: Tx, req: ClaimRequest, max: number, token:
     const full = await Promise.all(jobs.map(async (job) => (job.inline || job.data !== undefined ? job : { ...job, data: (await tx.get(job.id))?.data })));
     await writes.all();
     const out: Claimed = { jobs: full, stop, processing, expired: expiredNow, nextExpiry };
+    if (stop === 'busy' && processing < req.concurrency) {
+      // Held back only by the slots left to waiting runners: those marks age out without any
+      // write or event, so the runner must look again when the first one does (a tab that
+      // reloaded or closed while waiting never takes its slot).
+      const ends = Object.entries(waiting)
+        .filter(([owner]) => owner !== req.owner)
+        .map(([, at]) => at + WAITING_MS);
+      if (ends.length > 0) until = Math.min(...ends);
+    }
     if (until !== undefined) out.until = until;
     return out;
   };

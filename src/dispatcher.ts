@@ -201,7 +201,7 @@ export class Dispatcher {
     for (const rec of res.expired) this.emit('failed', rec);
     this.armExpiry(res.nextExpiry);
     if (res.stop === 'full') return true;
-    if (res.stop === 'limited' && res.until !== undefined) this.arm(res.until);
+    if ((res.stop === 'limited' || res.stop === 'busy') && res.until !== undefined) this.arm(res.until);
     if (res.stop === 'empty') {
       // requiresNetwork jobs may wait: ask the service worker to run them once online.
       if (!env.isOnline()) void syncIfNetworkJobsWait(this.q);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { startWorkers } from '../src/index.js';
 import { fakeLocks } from './helpers/locks.js';
-import { STORAGES, openTest } from './helpers/queues.js';
+import { STORAGES, engineOf, openTest } from './helpers/queues.js';
 
 type Jobs = { work: number };
 
@@ -55,4 +55,21 @@ describe.each(STORAGES)('fair share for hidden tabs (%s storage)', (storage) => 
     expect(ranIn).toEqual({ 1: 'visible', 2: 'visible', 3: 'visible', 4: 'visible', 5: 'visible', 6: 'hidden', 7: 'hidden' });
     await a.stop();
   });
+
+  it('a slot left to a runner that then went away (its tab reloaded while it waited) comes back when its mark ages out, with no event to wake the others', async () => {
+    const t = await openTest<Jobs>(storage, { environment: { locks: fakeLocks() } });
+    // What a runner that found the queue full writes, left behind by a tab that reloaded.
+    await engineOf(t.queue).write((tx) => tx.putMeta('waiting', { 'gone-tab': t.clock.now() }), 'relaxed');
+    const runner = startWorkers(t.queue, { concurrency: 1, handlers: { work: (n: number) => n * 2 } });
+    await runner.ready;
+    const job = await t.queue.add('work', 21);
+    await new Promise((resolve) => setImmediate(resolve));
+    // Its one slot is kept for the other runner for now.
+    expect(await t.queue.get(job.id)).toMatchObject({ state: 'pending' });
+    t.clock.advance(2001);
+    const done = await Promise.race([t.queue.waitFor(job.id), new Promise((resolve) => setTimeout(() => resolve('still waiting after 2 s'), 2000))]);
+    expect(done).toBe(42);
+    await runner.stop();
+  });
 });
+

@@ -292,6 +292,8 @@ export class IdbEngine implements Engine {
    * writing them takes one transaction, not one aborted attempt per value.
    */
   async prepareValues(values: readonly unknown[]): Promise<void> {
+    // Where Blobs are stored natively (known once one was written), nothing to do: no walk of the data on every add.
+    if (this.nativeBlobs === true) return;
     const blobs = blobsIn(values);
     if (blobs.length === 0) return;
     this.nativeBlobs ??= await this.probeBlobs(await this.open());

@@ -2,45 +2,7 @@ import { JobrailError } from '../errors.js';
 import { compareKeys, type Direction, type Engine, type Key, type Range, type Tx } from './engine.js';
 import type { JobRecord } from './record.js';
 import { INDEXES, type IndexName } from './schema.js';
-
-interface Entry {
-  key: Key;
-  id: string;
-}
-
-const compareEntries = (a: Entry, b: Entry): number => compareKeys(a.key, b.key) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-
-/** A sorted array of (key, id): binary search for bounds, so walks cost what they return. */
-class SortedIndex {
-  readonly entries: Entry[] = [];
-
-  private lowerBound(probe: (e: Entry) => boolean): number {
-    let lo = 0;
-    let hi = this.entries.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (probe(this.entries[mid] as Entry)) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  }
-
-  insert(entry: Entry): void {
-    this.entries.splice(this.lowerBound((e) => compareEntries(e, entry) < 0), 0, entry);
-  }
-
-  remove(entry: Entry): void {
-    const at = this.lowerBound((e) => compareEntries(e, entry) < 0);
-    if (at < this.entries.length && compareEntries(this.entries[at] as Entry, entry) === 0) this.entries.splice(at, 1);
-  }
-
-  /** [start, end) positions of the entries within `range`. */
-  span(range: Range | undefined): [number, number] {
-    const start = range?.lower === undefined ? 0 : this.lowerBound((e) => compareKeys(e.key, range.lower as Key) < (range.lowerOpen ? 1 : 0));
-    const end = range?.upper === undefined ? this.entries.length : this.lowerBound((e) => compareKeys(e.key, range.upper as Key) < (range.upperOpen ? 0 : 1));
-    return [start, Math.max(start, end)];
-  }
-}
+import { SortedIndex, type Entry } from './sorted-index.js';
 
 const INDEX_NAMES = Object.keys(INDEXES) as IndexName[];
 const indexKey = (rec: JobRecord, index: IndexName): Key | undefined =>
@@ -140,25 +102,23 @@ export class MemoryEngine implements Engine {
       const { data: _data, ...rest } = rec;
       const copy = structuredClone(rest) as JobRecord;
       const key = indexKey(copy, 'idempotencyKey');
-      const holder = key === undefined ? undefined : walk('idempotencyKey', { lower: key, upper: key }, 'next')[0];
+      const holder = key === undefined ? undefined : walk('idempotencyKey', { lower: key, upper: key }, 'next', 1)[0];
       if (holder && holder.id !== copy.id) {
         throw new DOMException(`Unable to add key to index 'idempotencyKey': at least one key does not satisfy the uniqueness requirements.`, 'ConstraintError');
       }
       remember(copy.id);
       this.setJob(copy.id, copy);
     };
-    const walk = (index: IndexName, range: Range | undefined, direction: Direction): Entry[] => {
+    const walk = (index: IndexName, range: Range | undefined, direction: Direction, limit = Infinity): Entry[] => {
       const idx = this.indexes.get(index) as SortedIndex;
       const [start, end] = idx.span(range);
-      const slice = idx.entries.slice(start, end);
-      return direction === 'prev' ? slice.reverse() : slice;
+      return idx.take(start, end, direction, limit);
     };
     return {
       get: head,
       head,
       heads: async (index, range, limit) => {
-        const [start, end] = (this.indexes.get(index) as SortedIndex).span(range);
-        const ids = (this.indexes.get(index) as SortedIndex).entries.slice(start, Math.min(end, start + limit)).map((e) => e.id);
+        const ids = walk(index, range, 'next', limit).map((e) => e.id);
         return Promise.all(ids.map(async (id) => (await head(id)) as JobRecord));
       },
       put: async (rec) => {
@@ -183,24 +143,11 @@ export class MemoryEngine implements Engine {
         this.meta.set(key, structuredClone(value));
       },
       first: async (index, range, direction = 'next') => {
-        const idx = this.indexes.get(index) as SortedIndex;
-        const [start, end] = idx.span(range);
-        if (start >= end) return undefined;
-        const entry = idx.entries[direction === 'next' ? start : end - 1] as Entry;
-        return { key: entry.key, id: entry.id };
+        const entry = walk(index, range, direction, 1)[0];
+        return entry && { key: entry.key, id: entry.id };
       },
-      entries: async (index, range, direction, limit) => walk(index, range, direction).slice(0, Math.max(0, limit)).map((e) => ({ key: e.key, id: e.id })),
-      ids: async (index, range, direction, limit) => {
-        const idx = this.indexes.get(index) as SortedIndex;
-        const [start, end] = idx.span(range);
-        const out: string[] = [];
-        if (direction === 'next') {
-          for (let i = start; i < end && out.length < limit; i++) out.push((idx.entries[i] as Entry).id);
-        } else {
-          for (let i = end - 1; i >= start && out.length < limit; i--) out.push((idx.entries[i] as Entry).id);
-        }
-        return out;
-      },
+      entries: async (index, range, direction, limit) => walk(index, range, direction, limit).map((e) => ({ key: e.key, id: e.id })),
+      ids: async (index, range, direction, limit) => walk(index, range, direction, limit).map((e) => e.id),
       count: async (index, range) => {
         const [start, end] = (this.indexes.get(index) as SortedIndex).span(range);
         return end - start;

@@ -29,7 +29,7 @@ const root = path.resolve(here, '..');
 
 const SCENARIOS = ['enqueue', 'e2e', 'latency', 'scale', 'memory', 'mainthread', 'peers'];
 /** Opt-in scenarios, run only when named in --only. */
-const EXTRA = ['diag', 'upgrade', 'groups', 'tail'];
+const EXTRA = ['diag', 'upgrade', 'groups', 'tail', 'layout'];
 
 const HELP = `Usage: npm run bench -- [options]
 
@@ -37,7 +37,8 @@ const HELP = `Usage: npm run bench -- [options]
   --only a,b            scenarios to run: ${SCENARIOS.join(', ')} (default: all);
                         also upgrade (opt-in): first open of a schema-1 database of each
                         --sizes jobs by the current code; diag (opt-in): where jobrail's time goes (transactions,
-                        requests and messages per job; variants with parts taken away); and tail (opt-in): one
+                        requests and messages per job; variants with parts taken away); layout (opt-in): jobrail in-page
+                        against its own claim and settle requests on its own database without the library; and tail (opt-in): one
                         run of --tail-jobs jobs, throughput over its last tenth against its first
   --reps N              measured repetitions per case, after one warm-up (default 5; quick 3)
   --sizes a,b,c         scale: numbers of other stored jobs (default 1000,10000,100000)
@@ -333,6 +334,17 @@ function plan(cfg) {
         { id: 'page8', label: 'jobrail in-page, concurrency 8', fn: 'e2e.jobrail', params: { jobs: cfg.tailJobs, concurrency: 8 }, warm: { jobs: 1000, concurrency: 8 }, metrics: runMetrics },
       ],
     },
+    layout: {
+      title: `storage floor: ${n} no-op jobs, jobrail in-page (c=8) against its own requests on its own database without the library, and the one-store raw loop`,
+      cases: [
+        { id: 'page8', label: 'jobrail in-page, concurrency 8', fn: 'e2e.jobrail', params: { jobs: n, concurrency: 8 }, warm: warmE2e, metrics: runMetrics },
+        { id: 'layout8', label: "jobrail's settle + claim requests, 8 per tx, no library", fn: 'layout.loop', params: { jobs: n, batch: 8, checks: false }, warm: { ...warmE2e, batch: 8, checks: false }, metrics: e2eMetrics },
+        { id: 'layout8checks', label: '… and the claim checks jobrail makes', fn: 'layout.loop', params: { jobs: n, batch: 8, checks: true }, warm: { ...warmE2e, batch: 8, checks: true }, metrics: e2eMetrics },
+        { id: 'raw8', label: 'raw one-store loop: claim 8 / complete 8 per tx', fn: 'e2e.raw', params: { jobs: n, batch: 8 }, warm: { ...warmE2e, batch: 8 }, metrics: e2eMetrics },
+        { id: 'worker', label: 'jobrail 2 workers × concurrency 8', fn: 'e2e.jobrail', params: { jobs: n, concurrency: 8, workers: 2 }, warm: { ...warmE2e, concurrency: 8, workers: 2 }, metrics: runMetrics },
+        { id: 'layout8workers', label: '… with checks, each batch shared by 2 plain workers, no library', fn: 'layout.loop', params: { jobs: n, batch: 8, checks: true, workers: 2 }, warm: { ...warmE2e, batch: 8, checks: true, workers: 2 }, metrics: e2eMetrics },
+      ],
+    },
     diag: {
       title: `diagnostics (${cfg.diagJobs} jobs): transactions, requests and messages per job; variants`,
       cases: [
@@ -358,6 +370,11 @@ function targets(cfg) {
     { id: 'raw16-raw1', info: true, label: 'context: raw 16-job loop vs raw one-job loop', a: 'e2e.raw16.rate', b: 'e2e.raw1.rate' },
     { id: 'e2e-workbox', label: 'in-page e2e (c=8) ≥ 3× workbox push+shift per job', a: 'e2e.page8.rate', b: 'peers.workbox.perJobRate', op: '>=', limit: 3 },
     { id: 'worker', label: 'worker e2e (2×8) ≥ 0.85× in-page e2e (c=8)', a: 'e2e.worker.rate', b: 'e2e.page8.rate', op: '>=', limit: 0.85 },
+    // What jobrail's code costs beyond its layout's requests, and what the layout costs beyond one store with one index.
+    { id: 'layout-code', info: true, label: 'layout: jobrail in-page (c=8) vs its own requests without the library (with checks)', a: 'layout.page8.rate', b: 'layout.layout8checks.rate' },
+    { id: 'layout-floor', info: true, label: "layout: jobrail's requests without the library (with checks) vs raw one-store 8-job loop", a: 'layout.layout8checks.rate', b: 'layout.raw8.rate' },
+    { id: 'layout-workers', info: true, label: "layout: jobrail's requests without the library, batches in 2 plain workers vs in the page (both with checks)", a: 'layout.layout8workers.rate', b: 'layout.layout8checks.rate' },
+    { id: 'layout-workers-code', info: true, label: 'layout: jobrail 2 workers × 8 vs the same requests and worker trips without the library', a: 'layout.worker.rate', b: 'layout.layout8workers.rate' },
     { id: 'tail', label: `tail: last tenth of ${cfg.tailJobs.toLocaleString('en')} jobs ≥ 0.8× first tenth`, a: 'tail.page8.tailRate', b: 'tail.page8.headRate', op: '>=', limit: 0.8 },
     { id: 'latency', label: 'idle latency p50 (in-page) ≤ 3× raw put+claim', a: 'latency.page.p50', b: 'latency.raw.p50', op: '<=', limit: 3 },
     {

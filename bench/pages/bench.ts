@@ -7,6 +7,7 @@ import * as diag from './diag.js';
 import * as e2e from './e2e.js';
 import * as enqueue from './enqueue.js';
 import * as groups from './groups.js';
+import * as layout from './layout.js';
 import * as latency from './latency.js';
 import * as mainthread from './mainthread.js';
 import * as memory from './memory.js';
@@ -23,6 +24,7 @@ const cases: Record<string, Case> = {
   'enqueue.rawOneTx': enqueue.rawOneTx,
   'e2e.jobrail': e2e.jobrail,
   'e2e.raw': e2e.raw,
+  'layout.loop': layout.loop,
   'e2e.pQueue': e2e.pQueue,
   'latency.jobrail': latency.jobrail,
   'latency.raw': latency.raw,

@@ -79,7 +79,7 @@ export class SettleBatch {
       this.waiting.push({ flight, outcome, resolve, reject });
       if (this.settling) return;
       this.settling = true;
-      this.flushing = this.gather().then(() => this.flush());
+      this.flushing = this.flush();
     });
   }
 
@@ -101,11 +101,9 @@ export class SettleBatch {
   /** Writes every outcome waiting now in one transaction; outcomes arriving meanwhile wait for the next. */
   private async flush(): Promise<void> {
     try {
-      let first = true;
       while (this.waiting.length > 0) {
-        // Outcomes that arrived while the last batch was written: their siblings may be a worker reply away.
-        if (!first) await this.gather();
-        first = false;
+        // Every batch, the first and those that arrived while the last was written: their siblings may be a worker reply away.
+        await this.gather();
         const batch = this.waiting.splice(0, this.waiting.length);
         const items = batch.map((p) => this.item(p.flight, p.outcome));
         // The slots these attempts free are claimed again in the same transaction: one

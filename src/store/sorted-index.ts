@@ -24,8 +24,8 @@ export class SortedIndex {
     return this.size;
   }
 
-  /** The position of the first entry for which `before` is false. */
-  private lowerBound(before: (e: Entry) => boolean): number {
+  /** [chunk, offset] of the first entry for which `before` is false ([chunks.length, 0] past the end). */
+  private find(before: (e: Entry) => boolean): [number, number] {
     const chunks = this.chunks;
     let lo = 0;
     let hi = chunks.length;
@@ -35,9 +35,7 @@ export class SortedIndex {
       if (before(c[c.length - 1] as Entry)) lo = mid + 1;
       else hi = mid;
     }
-    let pos = 0;
-    for (let i = 0; i < lo; i++) pos += (chunks[i] as Entry[]).length;
-    if (lo === chunks.length) return pos;
+    if (lo === chunks.length) return [lo, 0];
     const c = chunks[lo] as Entry[];
     let a = 0;
     let b = c.length;
@@ -46,7 +44,15 @@ export class SortedIndex {
       if (before(c[mid] as Entry)) a = mid + 1;
       else b = mid;
     }
-    return pos + a;
+    return [lo, a];
+  }
+
+  /** The position of the first entry for which `before` is false. */
+  private lowerBound(before: (e: Entry) => boolean): number {
+    const [ci, at] = this.find(before);
+    let pos = at;
+    for (let i = 0; i < ci; i++) pos += (this.chunks[i] as Entry[]).length;
+    return pos;
   }
 
   /** [chunk, offset] of a position (`length` gives one past the last chunk's end). */
@@ -57,9 +63,8 @@ export class SortedIndex {
   }
 
   insert(entry: Entry): void {
-    const pos = this.lowerBound((e) => compareEntries(e, entry) < 0);
+    let [ci, at] = this.find((e) => compareEntries(e, entry) < 0);
     if (this.chunks.length === 0) this.chunks.push([]);
-    let [ci, at] = this.locate(pos);
     // Past the last entry: append to the last chunk.
     if (ci === this.chunks.length) [ci, at] = [ci - 1, (this.chunks[ci - 1] as Entry[]).length];
     const chunk = this.chunks[ci] as Entry[];
@@ -69,8 +74,7 @@ export class SortedIndex {
   }
 
   remove(entry: Entry): void {
-    const pos = this.lowerBound((e) => compareEntries(e, entry) < 0);
-    const [ci, at] = this.locate(pos);
+    const [ci, at] = this.find((e) => compareEntries(e, entry) < 0);
     const chunk = this.chunks[ci];
     if (!chunk || at >= chunk.length || compareEntries(chunk[at] as Entry, entry) !== 0) return;
     chunk.splice(at, 1);

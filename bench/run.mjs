@@ -343,6 +343,15 @@ function plan(cfg) {
         { id: 'raw8', label: 'raw one-store loop: claim 8 / complete 8 per tx', fn: 'e2e.raw', params: { jobs: n, batch: 8 }, warm: { ...warmE2e, batch: 8 }, metrics: e2eMetrics },
         { id: 'worker', label: 'jobrail 2 workers × concurrency 8', fn: 'e2e.jobrail', params: { jobs: n, concurrency: 8, workers: 2 }, warm: { ...warmE2e, concurrency: 8, workers: 2 }, metrics: runMetrics },
         { id: 'layout8workers', label: '… with checks, each batch shared by 2 plain workers, no library', fn: 'layout.loop', params: { jobs: n, batch: 8, checks: true, workers: 2 }, warm: { ...warmE2e, batch: 8, checks: true, workers: 2 }, metrics: e2eMetrics },
+        // The floor of add and addBulk on jobrail's database, beside them and the raw puts.
+        { id: 'add', label: 'jobrail add, awaited one at a time', fn: 'enqueue.addOne', params: { jobs: e }, metrics: [RATE] },
+        { id: 'addFloor', label: "add's requests without the library: counter read, job put, counter put, one strict tx each", fn: 'layout.addFloor', params: { jobs: e, meta: true, bulk: false }, metrics: [RATE] },
+        { id: 'addPut', label: '… the job put alone (into active, 3 index entries)', fn: 'layout.addFloor', params: { jobs: e, meta: false, bulk: false }, metrics: [RATE] },
+        { id: 'rawPut', label: 'raw: one strict tx per put (one store, one index)', fn: 'enqueue.rawPutPerTx', params: { jobs: e }, metrics: [RATE] },
+        { id: 'addBulk', label: `jobrail addBulk of ${e}`, fn: 'enqueue.addBulk', params: { jobs: e }, metrics: [RATE] },
+        { id: 'bulkFloor', label: `addBulk's requests without the library: ${e} job puts and the counter, one strict tx`, fn: 'layout.addFloor', params: { jobs: e, meta: true, bulk: true }, metrics: [RATE] },
+        { id: 'bulkPut', label: `… the ${e} job puts alone`, fn: 'layout.addFloor', params: { jobs: e, meta: false, bulk: true }, metrics: [RATE] },
+        { id: 'rawBatch', label: `raw: ${e} puts in one strict tx`, fn: 'enqueue.rawOneTx', params: { jobs: e }, metrics: [RATE] },
       ],
     },
     diag: {
@@ -375,6 +384,12 @@ function targets(cfg) {
     { id: 'layout-floor', info: true, label: "layout: jobrail's requests without the library (with checks) vs raw one-store 8-job loop", a: 'layout.layout8checks.rate', b: 'layout.raw8.rate' },
     { id: 'layout-workers', info: true, label: "layout: jobrail's requests without the library, batches in 2 plain workers vs in the page (both with checks)", a: 'layout.layout8workers.rate', b: 'layout.layout8checks.rate' },
     { id: 'layout-workers-code', info: true, label: 'layout: jobrail 2 workers × 8 vs the same requests and worker trips without the library', a: 'layout.worker.rate', b: 'layout.layout8workers.rate' },
+    { id: 'layout-add-code', info: true, label: "layout: add vs its own requests without the library", a: 'layout.add.rate', b: 'layout.addFloor.rate' },
+    { id: 'layout-add-floor', info: true, label: "layout: add's requests without the library vs raw one-put-per-tx", a: 'layout.addFloor.rate', b: 'layout.rawPut.rate' },
+    { id: 'layout-add-put', info: true, label: "layout: add's job put alone (jobrail's record and indexes) vs raw one-put-per-tx", a: 'layout.addPut.rate', b: 'layout.rawPut.rate' },
+    { id: 'layout-bulk-code', info: true, label: "layout: addBulk vs its own requests without the library", a: 'layout.addBulk.rate', b: 'layout.bulkFloor.rate' },
+    { id: 'layout-bulk-floor', info: true, label: "layout: addBulk's requests without the library vs raw one-tx batch", a: 'layout.bulkFloor.rate', b: 'layout.rawBatch.rate' },
+    { id: 'layout-bulk-put', info: true, label: "layout: addBulk's job puts alone vs raw one-tx batch", a: 'layout.bulkPut.rate', b: 'layout.rawBatch.rate' },
     { id: 'tail', label: `tail: last tenth of ${cfg.tailJobs.toLocaleString('en')} jobs ≥ 0.8× first tenth`, a: 'tail.page8.tailRate', b: 'tail.page8.headRate', op: '>=', limit: 0.8 },
     { id: 'latency', label: 'idle latency p50 (in-page) ≤ 3× raw put+claim', a: 'latency.page.p50', b: 'latency.raw.p50', op: '<=', limit: 3 },
     {

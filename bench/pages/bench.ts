@@ -25,6 +25,7 @@ const cases: Record<string, Case> = {
   'e2e.jobrail': e2e.jobrail,
   'e2e.raw': e2e.raw,
   'layout.loop': layout.loop,
+  'layout.addFloor': layout.addFloor,
   'e2e.pQueue': e2e.pQueue,
   'latency.jobrail': latency.jobrail,
   'latency.raw': latency.raw,

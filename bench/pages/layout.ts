@@ -99,3 +99,43 @@ export async function loop({ jobs, batch, checks, workers = 0 }: { jobs: number;
     await deleteDb(jobrailDb(name));
   }
 }
+
+/**
+ * jobrail's `add` floor: the requests of one add on a database jobrail created, without the
+ * library. `meta` reads the enqueue counter and writes it back beside the job, as `add` does
+ * (one strict transaction over every store, as jobrail opens it); without it, the job's put
+ * alone, into `active` with its three index entries. `bulk` puts every job in one transaction
+ * (what `addBulk` needs), else one transaction per job (what an awaited `add` needs).
+ */
+export async function addFloor({ jobs, meta, bulk }: { jobs: number; meta: boolean; bulk: boolean }): Promise<Metrics> {
+  const name = freshName('layout-add');
+  const queue = await openQueue(name);
+  await queue.add('noop', { i: 0, to: 'user0@example.com' });
+  await queue.close();
+  const db = await request(indexedDB.open(jobrailDb(name)));
+  try {
+    const scope = meta ? ['active', 'delayed', 'jobs', 'meta', 'payloads'] : ['active'];
+    const template = (await request(db.transaction('active').objectStore('active').get('1'))) as Rec;
+    let seq = 1;
+    const record = (i: number): Rec => {
+      seq += 1;
+      const at = Date.now();
+      return { ...template, id: String(seq), seq, uid: token(), createdAt: at, updatedAt: at, runAt: at, data: { i, to: `user${String(i)}@example.com` }, kState: ['pending', seq], kStateName: ['pending', 'noop', seq], kReady: [0, 0, seq] };
+    };
+    const write = async (count: number, first: number): Promise<void> => {
+      const tx = db.transaction(scope, 'readwrite', { durability: 'strict' });
+      const read = meta ? tx.objectStore('meta').get('seq') : undefined;
+      for (let i = 0; i < count; i += 1) tx.objectStore('active').put(record(first + i));
+      if (read) tx.objectStore('meta').put(seq, 'seq');
+      await done(tx);
+    };
+    const t0 = now();
+    if (bulk) await write(jobs, 1);
+    else for (let i = 1; i <= jobs; i += 1) await write(1, i);
+    const ms = now() - t0;
+    return { rate: (jobs / ms) * 1000, ms, msPerJob: ms / jobs };
+  } finally {
+    db.close();
+    await deleteDb(jobrailDb(name));
+  }
+}

@@ -15,6 +15,12 @@ export type QueueMessage =
    */
   | { kind: 'changed'; change?: QueueChange };
 
+/** Several messages posted as one (see `EventHub.emit`). */
+interface Batch {
+  kind: 'wake';
+  batch: QueueMessage[];
+}
+
 type Listener = (arg?: Job | QueueChange) => void;
 
 /** The part of BroadcastChannel the hub uses. */
@@ -41,22 +47,44 @@ export class EventHub {
     private readonly channel: MessageChannelLike | undefined,
     private readonly watch?: (onChange: () => void) => () => void,
   ) {
-    if (this.channel) this.channel.onmessage = (event: MessageEvent<QueueMessage>) => this.deliver(event.data);
+    if (this.channel) this.channel.onmessage = (event: MessageEvent<QueueMessage | Batch>) => this.receive(event.data);
     // Node's BroadcastChannel would otherwise keep the process alive.
     (this.channel as { unref?: () => void } | undefined)?.unref?.();
   }
 
   private closed = false;
 
-  /** Delivers here and in every other tab; nothing once the queue is closed. */
+  /** Messages for the other tabs, emitted since the last post (see `emit`). */
+  private outbox: QueueMessage[] = [];
+
+  /**
+   * Delivers here at once and in every other tab; nothing once the queue is closed. What one
+   * synchronous run emits (an `addBulk`'s `added` events, a settle batch's outcomes) goes to
+   * the other tabs as one message, posted in a microtask: one clone and one delivery for the
+   * batch, in the order emitted, before the caller's code goes on.
+   */
   emit(msg: QueueMessage): void {
     if (this.closed) return;
     this.deliver(msg);
+    if (!this.channel) return;
+    this.outbox.push(msg);
+    if (this.outbox.length === 1) queueMicrotask(() => this.post());
+  }
+
+  private post(): void {
+    const messages = this.outbox.splice(0);
+    if (messages.length === 0) return;
     try {
-      this.channel?.postMessage(msg);
+      // A batch is a `wake` to versions before batches: their runners still look again.
+      this.channel?.postMessage(messages.length === 1 ? messages[0] : ({ kind: 'wake', batch: messages } satisfies Batch));
     } catch (error) {
       report(error);
     }
+  }
+
+  private receive(msg: QueueMessage | Batch): void {
+    if ('batch' in msg && Array.isArray(msg.batch)) for (const one of msg.batch) this.deliver(one);
+    else this.deliver(msg);
   }
 
   on(event: QueueEventName, listener: Listener): () => void {
@@ -102,6 +130,8 @@ export class EventHub {
   }
 
   close(): void {
+    // What was emitted before the close still reaches the other tabs.
+    this.post();
     this.closed = true;
     this.stopWatch();
     this.channel?.close();

@@ -312,13 +312,18 @@ class JobQueue<M extends JobMap> implements Queue<M> {
     return { draft: draftJob(this.name, jobName, data, normalized, now, size), backoffFn: normalized.backoffFn };
   }
 
-  private announce(inserted: Inserted[], backoffFns: (BackoffFunction | undefined)[]): void {
+  /**
+   * Emits what an insert did and returns the jobs to resolve with: the `added` event and the
+   * caller get the same snapshot (a `Job` is read-only), one conversion per job.
+   */
+  private announce(inserted: Inserted[], backoffFns: (BackoffFunction | undefined)[]): Job[] {
     // `added` also wakes idle runners in every tab: no separate wake message.
     let replaced = 0;
+    const jobs = inserted.map(({ job }) => toJob(job));
     inserted.forEach(({ job, created, failed }, i) => {
       const fn = backoffFns[i];
       if ((created || inserted[i]?.replaced) && fn && fn !== this[INTERNALS].defaultBackoffFn) this[INTERNALS].backoffFns.set(job.id, fn);
-      if (created) this.hub.emit({ kind: 'job', event: 'added', job: toJob(job) });
+      if (created) this.hub.emit({ kind: 'job', event: 'added', job: jobs[i] as Job });
       for (const rec of failed ?? []) this.hub.emit({ kind: 'job', event: 'failed', job: toJob(rec) });
       if (inserted[i]?.replaced) replaced += 1;
     });
@@ -327,6 +332,7 @@ class JobQueue<M extends JobMap> implements Queue<M> {
       this.hub.emit({ kind: 'changed', change: { action: 'replace', count: replaced } });
       this.hub.emit({ kind: 'wake' });
     }
+    return jobs;
   }
 
   async add<N extends keyof M & string>(name: N, data: DataOf<M[N]>, options?: JobOptions): Promise<JobOf<M, N>> {
@@ -337,8 +343,7 @@ class JobQueue<M extends JobMap> implements Queue<M> {
       throw new TypeError(`Expected \`dependsOn[${String(index)}]\` to be a job id (string), got ${describe(draft.plan?.dependsOn[index])}: the index of an earlier item works only in addBulk`);
     }
     const inserted = await this.guard(`add job "${String(name)}"`, () => insertJobs(this.engine, [draft], { guess: true }));
-    this.announce(inserted, [backoffFn]);
-    return toJob((inserted[0] as { job: JobRecord }).job) as JobOf<M, N>;
+    return this.announce(inserted, [backoffFn])[0] as JobOf<M, N>;
   }
 
   async addBulk(items: BulkItem<M>[]): Promise<JobOf<M>[]> {
@@ -351,8 +356,7 @@ class JobQueue<M extends JobMap> implements Queue<M> {
     });
     if (prepared.length === 0) return [];
     const inserted = await this.guard('add jobs in bulk', () => insertJobs(this.engine, prepared.map((p) => p.draft), { guess: true }));
-    this.announce(inserted, prepared.map((p) => p.backoffFn));
-    return inserted.map(({ job }) => toJob(job) as JobOf<M>);
+    return this.announce(inserted, prepared.map((p) => p.backoffFn)) as JobOf<M>[];
   }
 
   async get(id: string): Promise<JobOf<M> | undefined> {

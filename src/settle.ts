@@ -30,6 +30,10 @@ async function retainCompleted(tx: Tx, rec: JobRecord, now: number): Promise<boo
   return ids.includes(rec.id);
 }
 
+/** A job read for a fenced change: only a running job can pass the fence. */
+const readRunning = (tx: Tx, id: string): Promise<JobRecord | undefined> => (tx.running ? tx.running(id) : tx.head(id));
+
+/** `current`: the job as read, when it is stored and may be running (see `Tx.running`). */
 export type Fenced<T> = { ok: true; value: T } | { ok: false; current: JobRecord | undefined };
 
 /**
@@ -44,7 +48,7 @@ function fencedWrite<T>(
   change: (tx: Tx, rec: JobRecord) => Promise<T>,
 ): Promise<Fenced<T>> {
   return engine.write(async (tx): Promise<Fenced<T>> => {
-    const rec = await tx.head(id);
+    const rec = await readRunning(tx, id);
     if (!holds(rec, lease)) return { ok: false, current: rec };
     return { ok: true, value: await change(tx, rec) };
   }, durability);
@@ -81,7 +85,7 @@ export function settleAttempts(engine: Engine, items: SettleItem[]): Promise<Fen
  */
 export async function settleWithin(tx: Tx, items: SettleItem[], pending?: Writes): Promise<Fenced<Settled>[]> {
   // Read every job at once, then write without waiting for each write (requests run in order).
-  const heads = await Promise.all(items.map((item) => tx.head(item.id)));
+  const heads = await Promise.all(items.map((item) => readRunning(tx, item.id)));
   const writes = pending ?? new Writes();
   const out: Fenced<Settled>[] = [];
   const ended: { value: Settled; now: number }[] = [];

@@ -68,7 +68,11 @@ describe('a failure once outcomes were written', () => {
     // Every transaction that reads the job by id: a settle (or a release) of its attempt.
     const settles: string[] = [];
     const write = engine.write.bind(engine);
-    engine.write = (fn, durability) => write((tx) => fn({ ...tx, head: (id: string) => (settles.push(id), tx.head(id)) } as Tx), durability);
+    const spied = (tx: Tx): Tx => {
+      const { running } = tx;
+      return { ...tx, head: (id: string) => (settles.push(id), tx.head(id)), running: running && ((id: string) => (settles.push(id), running(id))) };
+    };
+    engine.write = (fn, durability) => write((tx) => fn(spied(tx)), durability);
     // The first read after the handler returns is the one that follows the settle's commit
     // (when the next delayed job is due): it fails, as a closed connection would.
     let failNextRead = false;

@@ -42,6 +42,13 @@ export interface Tx {
    * read, and `data` is then undefined.
    */
   head(id: string): Promise<JobRecord | undefined>;
+  /**
+   * The job as `head` reads it if it may be running; undefined may also mean "stored, but not
+   * running". For the fenced reads of settles and renewals: an engine that keeps running jobs
+   * in a store of their own reads only that one (IndexedDB: one request instead of three).
+   * Without it, `head` is used.
+   */
+  running?(id: string): Promise<JobRecord | undefined>;
   /** Writes a new job, its data included. */
   put(rec: JobRecord): Promise<void>;
   /** Writes a job read with `head` or `get` back; data kept apart stays as stored. */

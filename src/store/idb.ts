@@ -149,6 +149,8 @@ function ops(tx: RwTx, at: Attempt): Tx {
       return rec;
     },
     head: (id) => find(id),
+    // A running job is always in `active` (see `tierOf`): a job found nowhere else is not running.
+    running: async (id) => note(await store(ACTIVE).get(id), ACTIVE),
     put: async (rec) => {
       if (rec.inline) {
         await place(rec, true);
